@@ -1,0 +1,168 @@
+"""Tissue composition of the wound bed: granulation, slough/fibrin and necrosis shares.
+
+Method (documented with its limits in vision/README.md):
+
+1. Crop the wound's bounding box and downscale it to at most ~250 000 pixels (INTER_AREA
+   averages, which also suppresses JPEG noise); erode the mask by one working pixel so that
+   pixels mixing wound and surrounding skin do not vote.
+2. Convert to linear RGB and apply the colour correction fitted on the sticker, so the colours
+   are those the wound would show under the light the sticker was printed for; then CIELAB.
+3. Give each pixel the class of the nearest prototype colour (distance in CIELAB with lightness
+   weighted by one half, since the light's level varies across a wound more than its hue).
+   Prototypes: granulation (beefy red, dark red), slough/fibrin (yellow, pale yellow),
+   necrosis (black, dark brown), and *other* (healthy skin or epithelium, white tissue).
+4. Weigh each pixel by its true area on the skin (the homography's Jacobian), so a tilted
+   photo does not favour the tissue nearer the camera. Shares are of the classified area and
+   sum to 100; the area given to *other* is reported separately as ``unclassified_percent``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Final
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.calibration import Calibration
+from vision.colour import bgr8_to_linear_rgb, linear_rgb_to_lab, srgb_to_linear
+
+FloatArray = npt.NDArray[np.float64]
+TISSUE_CLASSES: Final = ("granulation", "slough", "necrosis")
+MAX_WORK_PIXELS: Final = 250_000
+LIGHTNESS_WEIGHT: Final = 0.5
+
+# (class, reference sRGB) — typical colours of each tissue in a well-lit, colour-corrected photo.
+PROTOTYPES_SRGB: Final[tuple[tuple[str, tuple[int, int, int]], ...]] = (
+    ("granulation", (175, 50, 55)),
+    ("granulation", (120, 30, 35)),
+    ("slough", (220, 200, 130)),
+    ("slough", (228, 216, 170)),
+    ("necrosis", (40, 32, 28)),
+    ("necrosis", (80, 58, 44)),
+    ("other", (226, 182, 166)),
+    ("other", (242, 236, 228)),
+)
+
+
+def _prototypes() -> tuple[FloatArray, FloatArray, npt.NDArray[np.int64]]:
+    names = ("granulation", "slough", "necrosis", "other")
+    rgb = srgb_to_linear(np.array([c for _, c in PROTOTYPES_SRGB], dtype=np.float64) / 255.0)
+    labels = np.array([names.index(n) for n, _ in PROTOTYPES_SRGB], dtype=np.int64)
+    return rgb, linear_rgb_to_lab(rgb), labels
+
+
+_PROTO_RGB, _PROTO_LAB, _PROTO_CLASS = _prototypes()
+
+
+@dataclass(frozen=True)
+class TissueComposition:
+    """Shares of the wound's classified area (percent, summing to 100 when any is classified).
+
+    ``unclassified_percent`` is the part of the whole wound area that matched none of the three
+    tissues (epithelium, skin, white tissue such as bone or tendon, or glare).
+    """
+
+    granulation_percent: float
+    slough_percent: float
+    necrosis_percent: float
+    unclassified_percent: float
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-serialisable form."""
+        return {
+            "granulation_percent": self.granulation_percent,
+            "slough_percent": self.slough_percent,
+            "necrosis_percent": self.necrosis_percent,
+            "unclassified_percent": self.unclassified_percent,
+        }
+
+
+def classify(linear_rgb: npt.ArrayLike) -> npt.NDArray[np.int64]:
+    """Class per colour-corrected linear RGB pixel (N × 3): 0 granulation, 1 slough,
+    2 necrosis, 3 other.
+
+    Nearest prototype in CIELAB; then pixels that are a mixture of two tissues (at the border
+    between them, where one pixel sees both) go to the tissue covering more than half of the
+    pixel. Light mixes linearly, so a pixel half black and half yellow looks almost yellow in
+    CIELAB; without this step a blurred or low-resolution border would be given to the lighter
+    tissue and necrosis under-counted.
+    """
+    rgb = np.asarray(linear_rgb, dtype=np.float64).reshape(-1, 3)
+    diff = linear_rgb_to_lab(rgb)[:, None, :] - _PROTO_LAB
+    diff[..., 0] *= LIGHTNESS_WEIGHT
+    nearest = np.argmin(np.einsum("nck,nck->nc", diff, diff), axis=1)
+    classes = _PROTO_CLASS[nearest].copy()
+    p1 = _PROTO_RGB[nearest]
+    best_res = np.full(len(rgb), np.inf)
+    best_class = classes.copy()
+    best_frac = np.ones(len(rgb))
+    for other in range(3):
+        idx = np.flatnonzero(_PROTO_CLASS == other)
+        d2 = ((rgb[:, None, :] - _PROTO_RGB[idx]) ** 2).sum(axis=2)
+        p2 = _PROTO_RGB[idx[np.argmin(d2, axis=1)]]
+        seg = p1 - p2
+        seg_len2 = np.maximum((seg * seg).sum(axis=1), 1e-12)
+        frac = np.clip(((rgb - p2) * seg).sum(axis=1) / seg_len2, 0.0, 1.0)
+        res = np.linalg.norm(rgb - (p2 + frac[:, None] * seg), axis=1) / np.sqrt(seg_len2)
+        better = (other != classes) & (res < best_res)
+        best_res = np.where(better, res, best_res)
+        best_class = np.where(better, other, best_class)
+        best_frac = np.where(better, frac, best_frac)
+    mixed = (classes < 3) & (best_frac < 0.5) & (best_res < 0.2)
+    classes[mixed] = best_class[mixed]
+    return np.asarray(classes, dtype=np.int64)
+
+
+def _rounded_shares(areas: FloatArray) -> tuple[float, float, float]:
+    """Percentages to one decimal that sum to exactly 100 (largest remainder)."""
+    total = float(areas.sum())
+    tenths = areas / total * 1000.0
+    floor = np.floor(tenths)
+    short = int(round(1000 - floor.sum()))
+    order = np.argsort(-(tenths - floor))
+    floor[order[:short]] += 1
+    return (floor[0] / 10, floor[1] / 10, floor[2] / 10)
+
+
+def tissue_composition(
+    image: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], calibration: Calibration
+) -> TissueComposition:
+    """Tissue shares inside ``mask`` (same size as ``image``; non-zero = wound)."""
+    rows = np.flatnonzero(mask.any(axis=1))
+    if rows.size == 0:
+        return TissueComposition(0.0, 0.0, 0.0, 100.0)
+    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
+    x0, y0, x1, y1 = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    f = min(1.0, float(np.sqrt(MAX_WORK_PIXELS / ((x1 - x0) * (y1 - y0)))))
+    crop, crop_mask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
+    if f < 1.0:
+        size = (max(1, round((x1 - x0) * f)), max(1, round((y1 - y0) * f)))
+        crop = np.asarray(cv2.resize(crop, size, interpolation=cv2.INTER_AREA), dtype=np.uint8)
+        crop_mask = np.asarray(
+            cv2.resize(crop_mask, size, interpolation=cv2.INTER_AREA), dtype=np.uint8
+        )
+    inside = (crop_mask >= 128).astype(np.uint8)
+    eroded = np.asarray(cv2.erode(inside, np.ones((3, 3), np.uint8)), dtype=np.uint8)
+    if eroded.sum() >= 0.4 * inside.sum() and eroded.any():
+        inside = eroded
+    ys, xs = np.nonzero(inside)
+    if ys.size == 0:
+        return TissueComposition(0.0, 0.0, 0.0, 100.0)
+    rgb = calibration.colour.apply(bgr8_to_linear_rgb(crop[ys, xs]))
+    classes = classify(rgb)
+    # Each working pixel's centre at full resolution, and its area on the skin.
+    sx, sy = (x1 - x0) / crop.shape[1], (y1 - y0) / crop.shape[0]
+    fx = x0 + (xs + 0.5) * sx - 0.5
+    fy = y0 + (ys + 0.5) * sy - 0.5
+    h = calibration.h
+    w = np.abs(h[2, 0] * fx + h[2, 1] * fy + h[2, 2])
+    weights = 1.0 / (w * w * w)
+    areas = np.bincount(classes, weights=weights, minlength=4)
+    total = float(areas.sum())
+    unclassified = round(float(areas[3]) / total * 100.0, 1)
+    if areas[:3].sum() <= 0.0:
+        return TissueComposition(0.0, 0.0, 0.0, 100.0)
+    g, s, n = _rounded_shares(areas[:3])
+    return TissueComposition(g, s, n, unclassified)
