@@ -320,14 +320,12 @@ def _refine_marker(image: BgrImage, quad: FloatArray) -> FloatArray | None:
         maps = pts.reshape(1, -1, 2).astype(np.float32)
         sampled = cv2.remap(image, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         bgr = np.asarray(sampled, dtype=np.uint8).reshape(len(ts), len(offsets), 3)
-        profiles = SRGB_TO_LINEAR_LUT[bgr] @ _LUMA_LINEAR
-        edge_pts = []
-        for j, prof in enumerate(profiles):
-            s_edge = _crossing(prof, offsets)
-            if s_edge is not None:
-                edge_pts.append(bases[j] + s_edge * normal)
-        if len(edge_pts) < 5:
+        profiles = (SRGB_TO_LINEAR_LUT[bgr] @ _LUMA_LINEAR).astype(np.float64)
+        s_edge = _crossings(profiles, offsets)
+        good = np.isfinite(s_edge)
+        if good.sum() < 5:
             return None
+        edge_pts = bases[good] + s_edge[good, None] * normal
         line = cv2.fitLine(np.asarray(edge_pts, dtype=np.float32), cv2.DIST_HUBER, 0, 0.01, 0.01)
         vx, vy, x0, y0 = (float(v) for v in np.asarray(line).ravel())
         lines.append((np.array([x0, y0]), np.array([vx, vy])))
@@ -345,25 +343,27 @@ def _refine_marker(image: BgrImage, quad: FloatArray) -> FloatArray | None:
     return out
 
 
-def _crossing(profile: FloatArray, offsets: FloatArray) -> float | None:
-    """Offset where a black-to-white profile crosses half-way, nearest to 0; None if unclear."""
-    n = len(profile)
-    inner = int(np.searchsorted(offsets, 0.0))
+def _crossings(profiles: FloatArray, offsets: FloatArray) -> FloatArray:
+    """Per black-to-white profile (rows), the offset where it crosses half-way nearest to 0;
+    NaN where the edge is unclear (too little contrast or no crossing)."""
+    n = profiles.shape[1]
+    inner = max(int(np.searchsorted(offsets, 0.0)), 5)
     # The black border is one cell wide and may be followed by a white cell inside, which
     # blur mixes into the innermost samples: take the darkest (smoothed) level, not a median.
-    smooth = np.convolve(profile[: max(inner, 5)], np.ones(5) / 5, mode="valid")
-    black = float(smooth.min())
-    white = float(np.median(profile[-max(n // 4, 2) :]))
-    if white - black < 0.05:
-        return None
+    csum = np.cumsum(np.pad(profiles[:, :inner], ((0, 0), (1, 0))), axis=1)
+    black = ((csum[:, 5:] - csum[:, :-5]) / 5.0).min(axis=1)
+    white = np.median(profiles[:, -max(n // 4, 2) :], axis=1)
     mid = (black + white) / 2
-    above = profile >= mid
-    idx = np.flatnonzero(~above[:-1] & above[1:])
-    if idx.size == 0:
-        return None
-    i = int(idx[np.argmin(np.abs(offsets[idx]))])
-    v0, v1 = float(profile[i]), float(profile[i + 1])
-    return float(offsets[i] + (mid - v0) / (v1 - v0) * (offsets[i + 1] - offsets[i]))
+    above = profiles >= mid[:, None]
+    rising = ~above[:, :-1] & above[:, 1:]
+    distance = np.where(rising, np.abs(offsets[:-1])[None, :], np.inf)
+    i = np.argmin(distance, axis=1)
+    rows = np.arange(len(profiles))
+    v0, v1 = profiles[rows, i], profiles[rows, i + 1]
+    step = offsets[i + 1] - offsets[i]
+    out = offsets[i] + (mid - v0) / np.where(v1 != v0, v1 - v0, 1.0) * step
+    ok = np.isfinite(distance[rows, i]) & (white - black >= 0.05)
+    return np.where(ok, out, np.nan)
 
 
 def _cell_centres_mm(mid: int, layout: StickerLayout) -> FloatArray:
@@ -551,8 +551,8 @@ def _edge_blur(
     if contrast < 20.0:
         return None
     to_work = np.linalg.inv(_scale_matrix(s)) @ np.linalg.inv(h_img_to_mm)
-    sigmas: list[float] = []
     offsets = np.linspace(-1.6, 1.6, 33)  # mm across the border; a cell is 2 mm
+    lines = []
     for mid in ids:
         corners = layout.marker(mid).corners_mm()
         centre = corners.mean(axis=0)
@@ -562,42 +562,41 @@ def _edge_blur(
             if np.dot(normal, centre - a) < 0:
                 normal = -normal  # points inwards, towards black
             for t in (0.3, 0.5, 0.7):
-                base = a + t * (b - a)
-                pts_mm = base + offsets[:, None] * normal
-                pts = _apply_h(to_work, pts_mm).astype(np.float32)
-                prof = cv2.remap(
-                    gray, pts[:, 0].reshape(1, -1), pts[:, 1].reshape(1, -1), cv2.INTER_LINEAR
-                )
-                values = np.asarray(prof, dtype=np.float64).ravel()
-                step = np.linalg.norm(np.diff(pts, axis=0), axis=1)
-                slope = np.abs(values[2:] - values[:-2]) / np.maximum(step[1:] + step[:-1], 1e-6)
-                peak = float(slope.max())
-                if peak > 0:
-                    sigmas.append(contrast / (math.sqrt(2 * math.pi) * peak))
-    return float(np.median(sigmas)) if sigmas else None
+                lines.append(a + t * (b - a) + offsets[:, None] * normal)
+    pts = _apply_h(to_work, np.vstack(lines)).astype(np.float32).reshape(len(lines), -1, 2)
+    prof = cv2.remap(gray, pts[..., 0], pts[..., 1], cv2.INTER_LINEAR)
+    values = np.asarray(prof, dtype=np.float64)
+    step = np.linalg.norm(np.diff(pts, axis=1), axis=2)
+    slope = np.abs(values[:, 2:] - values[:, :-2]) / np.maximum(step[:, 1:] + step[:, :-1], 1e-6)
+    peak = slope.max(axis=1)
+    sigmas = contrast / (math.sqrt(2 * math.pi) * peak[peak > 0])
+    return float(np.median(sigmas)) if sigmas.size else None
 
 
 def _frame_stats(gray: npt.NDArray[np.uint8], with_blur: bool) -> tuple[float, float, float | None]:
     """Clipped fraction, 99th-percentile level and (if asked) a global edge-blur estimate.
 
-    The global estimate is only a hint for when the sticker cannot be found: the strongest
-    edges of a frame are compared with its contrast as for the marker borders.
+    The global estimate is a hint for when the sticker cannot be found: at each strong edge
+    the local contrast (range in a 21 px window) is compared with the steepest slope nearby,
+    σ = range / (√(2π) · slope), and the sharpest edges of the frame (20th percentile) count.
     """
     sub = gray[::2, ::2]
     hist = np.bincount(sub.ravel(), minlength=256).astype(np.float64)
     cdf = np.cumsum(hist) / hist.sum()
     clipped = float(hist[250:].sum() / hist.sum())
     p99 = float(np.searchsorted(cdf, 0.99))
-    p1, p995 = float(np.searchsorted(cdf, 0.01)), float(np.searchsorted(cdf, 0.995))
-    contrast = p995 - p1
     blur: float | None = None
-    if with_blur and contrast >= 30.0:
+    if with_blur:
+        kernel = np.ones((21, 21), np.uint8)
+        local_range = cv2.subtract(cv2.dilate(gray, kernel), cv2.erode(gray, kernel))
         gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
         gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-        mag = np.asarray(cv2.magnitude(gx, gy), dtype=np.float32) / 8.0  # Sobel gain is 8
-        strongest = float(np.percentile(mag[::2, ::2], 99.95))
-        if strongest > 0:
-            blur = contrast / (math.sqrt(2 * math.pi) * strongest)
+        slope = np.asarray(cv2.magnitude(gx, gy), dtype=np.float32) / 8.0  # Sobel gain is 8
+        steepest = np.asarray(cv2.dilate(slope, kernel), dtype=np.float32)
+        strong = (np.asarray(local_range) >= 60) & (slope >= 0.5 * steepest) & (steepest > 0)
+        if strong.sum() >= 50:
+            ratio = np.asarray(local_range, dtype=np.float32)[strong] / steepest[strong]
+            blur = float(np.percentile(ratio, 20)) / math.sqrt(2 * math.pi)
     return clipped, p99, blur
 
 
