@@ -53,6 +53,10 @@ beat: $(VENV)/.base
 bench: $(VENV)/.dev
 	$(PY) benchmarks/ws_fanout.py $(BENCH_ARGS)
 
+## make bench-vision: time per analysis stage (12 MP, 3 MP) against OpenCV's decode, preview verdict
+bench-vision: $(VENV)/.dev
+	$(PY) benchmarks/vision_bench.py --json benchmarks/out/vision.json $(BENCH_ARGS)
+
 ## Regenerate the locked requirements from pyproject.toml
 lock: $(VENV)/.dev
 	$(VENV)/bin/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links --annotation-style=line -o requirements/base.lock pyproject.toml

@@ -222,29 +222,33 @@ def _smooth_noise(
     return np.asarray(noise / std, dtype=np.float32)
 
 
-def _tissue_field(spec: WoundSpec, centre: tuple[float, float]) -> tuple[FloatArray, FloatArray]:
-    """Wave vectors and phases of the smooth field whose level sets separate the tissues."""
+def _tissue_fields(spec: WoundSpec) -> tuple[FloatArray, FloatArray]:
+    """Wave vectors (3 tissues × 3 waves × 2) and phases of one smooth field per tissue."""
     rng = np.random.default_rng(spec.seed + 7919)
-    angles = rng.uniform(0, 2 * math.pi, 4)
-    wavelengths = rng.uniform(14.0, 30.0, 4)
-    k = np.column_stack([np.cos(angles), np.sin(angles)]) * (2 * math.pi / wavelengths[:, None])
-    phases = rng.uniform(0, 2 * math.pi, 4)
-    return k, phases
+    angles = rng.uniform(0, 2 * math.pi, (3, 3))
+    wavelengths = rng.uniform(14.0, 30.0, (3, 3))
+    k = np.stack([np.cos(angles), np.sin(angles)], axis=-1) * (2 * math.pi / wavelengths)[..., None]
+    return k, rng.uniform(0, 2 * math.pi, (3, 3))
 
 
-def _field(
-    xy: FloatArray, centre: tuple[float, float], k: FloatArray, phases: FloatArray
-) -> FloatArray:
+def _tissue_labels(
+    xy: FloatArray, spec: WoundSpec, centre: tuple[float, float], biases: FloatArray
+) -> npt.NDArray[np.int64]:
+    """Tissue at plane points: the tissue whose field (plus its bias) is highest, so each
+    tissue forms its own patches and borders every other."""
+    k, phases = _tissue_fields(spec)
     rel = xy - np.asarray(centre)
-    return np.asarray(np.sin(rel @ k.T + phases).sum(axis=-1), dtype=np.float64)
+    fields = np.stack(
+        [np.sin(rel @ k[t].T + phases[t]).sum(axis=-1) + biases[t] for t in range(3)], axis=-1
+    )
+    return np.asarray(np.argmax(fields, axis=-1), dtype=np.int64)
 
 
-def _tissue_thresholds(
+def _tissue_biases(
     spec: WoundSpec, polygon: FloatArray, centre: tuple[float, float]
-) -> tuple[tuple[float, float], dict[str, float]]:
-    """Field thresholds giving the requested shares, and the shares they really give (percent),
-    both computed on a 0.1 mm grid over the wound."""
-    k, phases = _tissue_field(spec, centre)
+) -> tuple[FloatArray, dict[str, float]]:
+    """Biases that give about the requested shares, and the shares they really give (percent),
+    measured on a 0.1 mm grid over the wound (the ground truth)."""
     step = 0.1
     x0, y0 = polygon.min(axis=0) - 1
     x1, y1 = polygon.max(axis=0) + 1
@@ -252,20 +256,16 @@ def _tissue_thresholds(
     inside = rasterise_polygon([(polygon - [x0, y0]) / step], shape) > 0
     ys, xs = np.nonzero(inside)
     xy = np.column_stack([x0 + xs * step, y0 + ys * step])
-    values = _field(xy, centre, k, phases)
-    shares = np.asarray(spec.shares, dtype=np.float64)
-    shares = shares / shares.sum()
-    t1 = float(np.quantile(values, shares[0])) if shares[0] < 1 else math.inf
-    t2 = (
-        float(np.quantile(values, shares[0] + shares[1])) if shares[0] + shares[1] < 1 else math.inf
-    )
-    if shares[0] == 0:
-        t1 = -math.inf
-    if shares[1] == 0:
-        t2 = t1
-    labels = np.where(values < t1, 0, np.where(values < t2, 1, 2))
+    target = np.asarray(spec.shares, dtype=np.float64)
+    target = target / target.sum()
+    biases = np.where(target > 0, 0.0, -1e9)
+    sample = xy[:: max(1, len(xy) // 20000)]
+    for _ in range(60):
+        got = np.bincount(_tissue_labels(sample, spec, centre, biases), minlength=3) / len(sample)
+        biases = np.where(target > 0, biases + 2.0 * (target - got), -1e9)
+    labels = _tissue_labels(xy, spec, centre, biases)
     counts = np.bincount(labels, minlength=3) / len(labels) * 100.0
-    return (t1, t2), {name: float(c) for name, c in zip(TISSUES, counts, strict=True)}
+    return biases, {name: float(c) for name, c in zip(TISSUES, counts, strict=True)}
 
 
 def _linear(srgb: tuple[int, int, int]) -> FloatArray:
@@ -279,7 +279,7 @@ def _roi_texture(
     polygon: FloatArray | None,
     spec: WoundSpec | None,
     centre: tuple[float, float],
-    thresholds: tuple[float, float],
+    biases: FloatArray,
     with_sticker: bool,
     sticker_cover: float,
     rng: np.random.Generator,
@@ -295,9 +295,7 @@ def _roi_texture(
         inside = rasterise_polygon([(polygon - np.asarray(origin)) * px - 0.5], shape) > 0
         ys, xs = np.nonzero(inside)
         xy = np.column_stack([origin[0] + (xs + 0.5) / px, origin[1] + (ys + 0.5) / px])
-        k, phases = _tissue_field(spec, centre)
-        values = _field(xy, centre, k, phases)
-        labels = np.where(values < thresholds[0], 0, np.where(values < thresholds[1], 1, 2))
+        labels = _tissue_labels(xy, spec, centre, biases)
         bumps = _smooth_noise(rng, shape, 0.25 * px)[ys, xs]
         grain = _smooth_noise(rng, shape, 0.6 * px)[ys, xs]
         amplitude = np.array([0.16, 0.07, 0.22])[labels]
@@ -365,12 +363,12 @@ def render_phantom(
 
     polygon: FloatArray | None = None
     centre = STICKER.centre_mm
-    thresholds: tuple[float, float] = (math.inf, math.inf)
+    biases = np.zeros(3)
     shares = dict.fromkeys(TISSUES, 0.0)
     if wound is not None:
         centre = default_wound_centre(wound)
         polygon = wound_polygon(wound, centre)
-        thresholds, shares = _tissue_thresholds(wound, polygon, centre)
+        biases, shares = _tissue_biases(wound, polygon, centre)
     sticker_pts = np.array(
         [
             [0, 0],
@@ -405,7 +403,7 @@ def render_phantom(
     tex_shape = (int(math.ceil(roi_size[1] * px)), int(math.ceil(roi_size[0] * px)))
     origin = (float(roi_lo[0]), float(roi_lo[1]))
     tex = _roi_texture(
-        origin, tex_shape, px, polygon, wound, centre, thresholds, with_sticker, sticker_cover, rng
+        origin, tex_shape, px, polygon, wound, centre, biases, with_sticker, sticker_cover, rng
     )
     tex_xs = origin[0] + (np.arange(tex_shape[1]) + 0.5) / px
     tex_ys = origin[1] + (np.arange(tex_shape[0]) + 0.5) / px

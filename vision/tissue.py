@@ -36,7 +36,7 @@ LIGHTNESS_WEIGHT: Final = 0.5
 # (class, reference sRGB) — typical colours of each tissue in a well-lit, colour-corrected photo.
 PROTOTYPES_SRGB: Final[tuple[tuple[str, tuple[int, int, int]], ...]] = (
     ("granulation", (175, 50, 55)),
-    ("granulation", (120, 30, 35)),
+    ("granulation", (135, 35, 40)),
     ("slough", (220, 200, 130)),
     ("slough", (228, 216, 170)),
     ("necrosis", (40, 32, 28)),
@@ -92,26 +92,29 @@ def classify(linear_rgb: npt.ArrayLike) -> npt.NDArray[np.int64]:
     rgb = np.asarray(linear_rgb, dtype=np.float64).reshape(-1, 3)
     diff = linear_rgb_to_lab(rgb)[:, None, :] - _PROTO_LAB
     diff[..., 0] *= LIGHTNESS_WEIGHT
-    nearest = np.argmin(np.einsum("nck,nck->nc", diff, diff), axis=1)
-    classes = _PROTO_CLASS[nearest].copy()
-    p1 = _PROTO_RGB[nearest]
+    classes = _PROTO_CLASS[np.argmin(np.einsum("nck,nck->nc", diff, diff), axis=1)].copy()
+    # Mixtures are judged against each tissue's main (first) prototype: a dark red is both a
+    # shadowed granulation and a granulation–necrosis border, and only the pure colours
+    # tell how much of each a pixel holds.
+    main = [_PROTO_RGB[np.flatnonzero(_PROTO_CLASS == t)[0]] for t in range(3)]
+    nearest = [np.broadcast_to(m, rgb.shape) for m in main]
     best_res = np.full(len(rgb), np.inf)
-    best_class = classes.copy()
-    best_frac = np.ones(len(rgb))
-    for other in range(3):
-        idx = np.flatnonzero(_PROTO_CLASS == other)
-        d2 = ((rgb[:, None, :] - _PROTO_RGB[idx]) ** 2).sum(axis=2)
-        p2 = _PROTO_RGB[idx[np.argmin(d2, axis=1)]]
-        seg = p1 - p2
+    majority = classes.copy()
+    for i, j in ((0, 1), (0, 2), (1, 2)):
+        seg = nearest[i] - nearest[j]
         seg_len2 = np.maximum((seg * seg).sum(axis=1), 1e-12)
-        frac = np.clip(((rgb - p2) * seg).sum(axis=1) / seg_len2, 0.0, 1.0)
-        res = np.linalg.norm(rgb - (p2 + frac[:, None] * seg), axis=1) / np.sqrt(seg_len2)
-        better = (other != classes) & (res < best_res)
+        frac_i = np.clip(((rgb - nearest[j]) * seg).sum(axis=1) / seg_len2, 0.0, 1.0)
+        res = np.linalg.norm(rgb - (nearest[j] + frac_i[:, None] * seg), axis=1)
+        res /= np.sqrt(seg_len2)
+        # Only a mixture of the pixel's own tissue with another may move it; pixels that
+        # match no tissue (class 3) may be a mixture of any two.
+        relevant = (classes == i) | (classes == j) | (classes == 3)
+        better = relevant & (res < best_res)
         best_res = np.where(better, res, best_res)
-        best_class = np.where(better, other, best_class)
-        best_frac = np.where(better, frac, best_frac)
-    mixed = (classes < 3) & (best_frac < 0.5) & (best_res < 0.2)
-    classes[mixed] = best_class[mixed]
+        majority = np.where(better, np.where(frac_i >= 0.5, i, j), majority)
+    tissue_mix = (classes < 3) & (best_res < 0.2)
+    other_mix = (classes == 3) & (best_res < 0.1)
+    classes = np.where(tissue_mix | other_mix, majority, classes)
     return np.asarray(classes, dtype=np.int64)
 
 

@@ -1,0 +1,143 @@
+"""Vision benchmark: time per analysis stage for 12 MP and 3 MP phantom photos, beside the time
+OpenCV takes to decode the same JPEG in the same run; the preview verdict at 1280 × 720; and the
+segmentation model's Dice/IoU on its validation split when ``vision.training.evaluate`` exists.
+
+Run with ``make bench-vision`` (or ``python benchmarks/vision_bench.py --repeat 5``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from vision import analyse, check_capture, phantoms  # noqa: E402
+from vision.phantoms import CameraPose, Lighting, WoundSpec  # noqa: E402
+
+SIZES = {"12 MP": (4000, 3000), "3 MP": (2000, 1500)}
+
+
+def _median_ms(fn, repeat: int) -> float:
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000.0)
+    return statistics.median(times)
+
+
+def bench_photo(label: str, size: tuple[int, int], repeat: int) -> dict[str, float]:
+    phantom = phantoms.render_phantom(
+        pose=CameraPose(tilt_deg=20, tilt_direction_deg=30, roll_deg=15, distance_mm=280),
+        wound=WoundSpec(area_cm2=9.0, shares=(0.5, 0.3, 0.2), seed=4),
+        lighting=Lighting(exposure=0.9, gradient=0.2, cast=(1.08, 1.0, 0.9)),
+        size=size,
+        noise=2.0,
+        seed=2,
+    )
+    data = phantom.encode("jpeg", quality=92)
+    buf = np.frombuffer(data, np.uint8)
+    cv2.imdecode(buf, cv2.IMREAD_COLOR)  # warm-up
+    decode = _median_ms(lambda: cv2.imdecode(buf, cv2.IMREAD_COLOR), repeat)
+    analyse(data, mask=phantom.mask)  # warm-up
+    runs = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = analyse(data, mask=phantom.mask)
+        wall = (time.perf_counter() - t0) * 1000.0
+        runs.append((wall, result))
+    runs.sort(key=lambda r: r[0])
+    wall, result = runs[len(runs) // 2]
+    stages = {k: v for k, v in result.timings_ms.items() if k != "total"}
+    error = abs(result.measurement.area_cm2 - phantom.area_cm2) / phantom.area_cm2 * 100
+    row = {
+        "decode_opencv_ms": decode,
+        "analysis_ms": wall,
+        "ratio": wall / decode,
+        "area_error_percent": error,
+        **{f"{k}_ms": v for k, v in stages.items()},
+    }
+    print(
+        f"{label} ({size[0]}×{size[1]}, JPEG {len(data) / 1e6:.1f} MB): "
+        f"cv2.imdecode {decode:.0f} ms | whole analysis {wall:.0f} ms "
+        f"= {wall / decode:.2f}× decode | stages "
+        + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
+        + f" ms | area error {error:.2f}%",
+        flush=True,
+    )
+    return row
+
+
+def bench_preview(repeat: int) -> dict[str, float]:
+    frame = phantoms.render_phantom(
+        pose=CameraPose(tilt_deg=15, distance_mm=300),
+        wound=WoundSpec(area_cm2=4.0),
+        size=(1280, 720),
+        jpeg_quality=85,
+        seed=1,
+    ).image_bgr
+    check_capture(frame)
+    times = []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        check_capture(frame)
+        times.append((time.perf_counter() - t0) * 1000.0)
+    row = {
+        "median_ms": statistics.median(times),
+        "p90_ms": float(np.percentile(times, 90)),
+        "min_ms": min(times),
+    }
+    print(
+        f"preview verdict 1280×720: median {row['median_ms']:.1f} ms, p90 {row['p90_ms']:.1f} ms,"
+        f" min {row['min_ms']:.1f} ms over {repeat} frames",
+        flush=True,
+    )
+    return row
+
+
+def bench_dice() -> str | None:
+    if importlib.util.find_spec("vision.training.evaluate") is None:
+        print("segmentation Dice: vision.training.evaluate is not present in this checkout")
+        return None
+    proc = subprocess.run(
+        [sys.executable, "-m", "vision.training.evaluate"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=1800,
+    )
+    print("python -m vision.training.evaluate:\n" + proc.stdout + proc.stderr, flush=True)
+    return proc.stdout
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = parser.parse_args()
+    print(f"OpenCV {cv2.__version__}, {cv2.getNumThreads()} threads", flush=True)
+    results: dict[str, object] = {
+        label: bench_photo(label, size, args.repeat) for label, size in SIZES.items()
+    }
+    results["preview"] = bench_preview(max(args.repeat * 6, 30))
+    results["dice"] = bench_dice()
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps(results, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
