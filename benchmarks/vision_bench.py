@@ -1,5 +1,5 @@
 """Vision benchmark: time per analysis stage for 12 MP and 3 MP phantom photos, beside the time
-OpenCV takes to decode the same JPEG in the same run; the preview verdict at 1280 × 720; and the
+OpenCV takes to decode the same JPEG in the same run; the preview verdict at 1280 x 720; and the
 segmentation model's Dice/IoU on its validation split when ``vision.training.evaluate`` exists.
 
 Run with ``make bench-vision`` (or ``python benchmarks/vision_bench.py --repeat 5``).
@@ -69,9 +69,9 @@ def bench_photo(label: str, size: tuple[int, int], repeat: int) -> dict[str, flo
         **{f"{k}_ms": v for k, v in stages.items()},
     }
     print(
-        f"{label} ({size[0]}×{size[1]}, JPEG {len(data) / 1e6:.1f} MB): "
+        f"{label} ({size[0]}x{size[1]}, JPEG {len(data) / 1e6:.1f} MB): "
         f"cv2.imdecode {decode:.0f} ms | whole analysis {wall:.0f} ms "
-        f"= {wall / decode:.2f}× decode | stages "
+        f"= {wall / decode:.2f}x decode | stages "
         + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
         + f" ms | area error {error:.2f}%",
         flush=True,
@@ -99,7 +99,7 @@ def bench_preview(repeat: int) -> dict[str, float]:
         "min_ms": min(times),
     }
     print(
-        f"preview verdict 1280×720: median {row['median_ms']:.1f} ms, p90 {row['p90_ms']:.1f} ms,"
+        f"preview verdict 1280x720: median {row['median_ms']:.1f} ms, p90 {row['p90_ms']:.1f} ms,"
         f" min {row['min_ms']:.1f} ms over {repeat} frames",
         flush=True,
     )

@@ -1,11 +1,11 @@
 """Command line: ``python -m vision {sticker,measure,check,segment} ...``.
 
-* ``sticker --out FILE [--sheet a4|letter] [--dpi 600]`` – print-ready sticker (PDF/SVG/PNG).
-* ``measure PHOTO... [--mask MASK]... [--polygon "x,y x,y ..."]... [--json]`` – one JSON
+* ``sticker --out FILE [--sheet a4|letter] [--dpi 600]`` - print-ready sticker (PDF/SVG/PNG).
+* ``measure PHOTO... [--mask MASK]... [--polygon "x,y x,y ..."]... [--json]`` - one JSON
   object per photo (vision/SCHEMA.md); masks/polygons, when given, pair with the photos in
   order. Exit status 1 if any photo failed, after the others were processed.
-* ``check IMAGE... [--json]`` – the capture verdict of each image.
-* ``segment IMAGES_DIR --out MASKS_DIR`` – the segmentation model on a folder.
+* ``check IMAGE... [--json]`` - the capture verdict of each image.
+* ``segment IMAGES_DIR --out MASKS_DIR`` - the segmentation model on a folder.
 """
 
 from __future__ import annotations

@@ -36,7 +36,7 @@ class SegmenterLike(Protocol):
     version: str
 
     def predict(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        """uint8 H × W mask, 0/255."""
+        """uint8 H x W mask, 0/255."""
         ...
 
 
@@ -168,7 +168,7 @@ def analyse(
         loaded = image
     elif isinstance(image, np.ndarray):
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-            raise VisionError(errors.IMAGE_UNREADABLE, "Expected an 8-bit BGR image (H × W × 3).")
+            raise VisionError(errors.IMAGE_UNREADABLE, "Expected an 8-bit BGR image (H x W x 3).")
         loaded = LoadedImage(image, "array", 1, None, None, None)
     else:
         source = image

@@ -78,18 +78,18 @@ class Calibration:
 
     @property
     def h(self) -> FloatArray:
-        """The homography as a 3 × 3 array (image pixels → skin-plane millimetres)."""
+        """The homography as a 3 x 3 array (image pixels → skin-plane millimetres)."""
         return np.asarray(self.homography, dtype=np.float64)
 
     def image_to_mm(self, points: npt.ArrayLike) -> FloatArray:
-        """Map image points (N × 2) to skin-plane millimetres (N × 2)."""
+        """Map image points (N x 2) to skin-plane millimetres (N x 2)."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
         return _apply_h(self.h, pts)
 
     def mm_to_image(self, points: npt.ArrayLike) -> FloatArray:
-        """Map skin-plane millimetres (N × 2) to image points (N × 2)."""
+        """Map skin-plane millimetres (N x 2) to image points (N x 2)."""
         pts = np.asarray(points, dtype=np.float64).reshape(-1, 2)
-        return _apply_h(np.linalg.inv(self.h), pts)
+        return _apply_h(_inv(self.h), pts)
 
     def mm_per_px(self, x: float, y: float) -> float:
         """Square root of one pixel's area on the skin at image point (x, y), in mm."""
@@ -100,7 +100,7 @@ class Calibration:
     def sticker_outline(self) -> FloatArray:
         """The sticker's four corners in image coordinates (clockwise from top-left)."""
         w, h = STICKER.width_mm, STICKER.height_mm
-        return self.mm_to_image([[0, 0], [w, 0], [w, h], [0, h]])
+        return self.mm_to_image(np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float64))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form; :meth:`from_dict` restores an equal calibration."""
@@ -137,7 +137,7 @@ class Calibration:
                 else ColourCorrection.identity()
             )
             return cls(
-                homography=tuple(tuple(float(v) for v in row) for row in h),  # type: ignore[arg-type]
+                homography=_rows(h),
                 image_size=(size[0], size[1]),
                 sticker_version=int(data.get("sticker_version", STICKER.version)),
                 marker_ids=tuple(int(v) for v in data.get("marker_ids", ())),
@@ -160,7 +160,7 @@ class CaptureQuality:
     """Measurements behind the capture verdict (see :mod:`vision.capture`).
 
     ``edge_blur_px`` is the Gaussian sigma of the marker borders on the working copy whose long
-    side is ``work_long_side_px``; ``white_level`` the sRGB (0–255) luminance of the sticker's
+    side is ``work_long_side_px``; ``white_level`` the sRGB (0-255) luminance of the sticker's
     paper; ``field_mm`` the skin length that the image's long side spans at the sticker.
     """
 
@@ -212,6 +212,14 @@ class StickerObservation:
     quality: CaptureQuality
 
 
+def _inv(m: npt.ArrayLike) -> FloatArray:
+    return np.asarray(np.linalg.inv(np.asarray(m, dtype=np.float64)), dtype=np.float64)
+
+
+def _rows(h: FloatArray) -> tuple[tuple[float, float, float], ...]:
+    return tuple((float(r[0]), float(r[1]), float(r[2])) for r in h)
+
+
 def _apply_h(h: FloatArray, pts: FloatArray) -> FloatArray:
     homog = np.hstack([pts, np.ones((len(pts), 1))]) @ h.T
     return np.asarray(homog[:, :2] / homog[:, 2:3], dtype=np.float64)
@@ -235,7 +243,7 @@ def _working_copy(image: BgrImage, max_side: int) -> tuple[BgrImage, float]:
 
 
 def _detect(gray: npt.NDArray[np.uint8], layout: StickerLayout) -> dict[int, FloatArray]:
-    """Marker id → 4 × 2 corners (working coordinates) for the layout's markers."""
+    """Marker id → 4 x 2 corners (working coordinates) for the layout's markers."""
     corners, ids, _ = _detector().detectMarkers(gray)
     found: dict[int, FloatArray] = {}
     if ids is None:
@@ -285,7 +293,7 @@ def _refine_corners(image: BgrImage, quads: dict[int, FloatArray]) -> dict[int, 
     Along each outer border of a marker, intensity profiles are sampled across the edge on the
     full-resolution photo, converted to linear light, and the edge is placed where the profile
     crosses half-way between the paper and the black border. Linear light matters: in the
-    sRGB-encoded signal the half-way level of a blurred edge sits ~0.8 σ inside the black. A
+    sRGB-encoded signal the half-way level of a blurred edge sits ~0.8 sigma inside the black. A
     straight line is fitted through each border's edge points and adjacent lines intersected.
     Unlike a corner detector, this is unbiased by blur at the corner's tip.
     """
@@ -318,7 +326,9 @@ def _refine_marker(image: BgrImage, quad: FloatArray) -> FloatArray | None:
         bases = a + ts[:, None] * (b - a)
         pts = bases[:, None, :] + offsets[None, :, None] * normal
         maps = pts.reshape(1, -1, 2).astype(np.float32)
-        sampled = cv2.remap(image, maps, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        sampled = cv2.remap(
+            image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         bgr = np.asarray(sampled, dtype=np.uint8).reshape(len(ts), len(offsets), 3)
         profiles = (SRGB_TO_LINEAR_LUT[bgr] @ _LUMA_LINEAR).astype(np.float64)
         s_edge = _crossings(profiles, offsets)
@@ -367,7 +377,7 @@ def _crossings(profiles: FloatArray, offsets: FloatArray) -> FloatArray:
 
 
 def _cell_centres_mm(mid: int, layout: StickerLayout) -> FloatArray:
-    """Sample points inside each cell of a marker (3 × 3 per cell, inner half), mm."""
+    """Sample points inside each cell of a marker (3 x 3 per cell, inner half), mm."""
     m = layout.marker(mid)
     n = 6
     cell = m.size_mm / n
@@ -384,13 +394,15 @@ def _marker_visible(
     """Whether the marker ``mid`` shows where the homography puts it: its 36 cells are read at
     the predicted place and must match its pattern (at most 2 cells wrong) with clear contrast.
     A covered or out-of-frame marker fails."""
-    to_img = np.linalg.inv(h_img_to_mm)
+    to_img = _inv(h_img_to_mm)
     pts = _apply_h(to_img, _cell_centres_mm(mid, layout))
     hgt, wid = image.shape[:2]
     if (pts < 0).any() or (pts[:, 0] > wid - 1).any() or (pts[:, 1] > hgt - 1).any():
         return False
     maps = pts.reshape(1, -1, 2).astype(np.float32)
-    sampled = np.asarray(cv2.remap(image, maps, None, cv2.INTER_LINEAR), dtype=np.uint8)
+    sampled = np.asarray(
+        cv2.remap(image, maps[..., 0], maps[..., 1], cv2.INTER_LINEAR), dtype=np.uint8
+    )
     lum = (SRGB_TO_LINEAR_LUT[sampled.reshape(-1, 3)] @ _LUMA_LINEAR).reshape(18, 18)
     cells = lum.reshape(6, 3, 6, 3).mean(axis=(1, 3))
     expected = marker_cells(mid, layout)
@@ -411,7 +423,7 @@ def _recover_missing(
 ) -> dict[int, FloatArray]:
     """Markers the detector missed (small, tilted) found where the others say they are."""
     recovered = dict(quads)
-    to_img = np.linalg.inv(h_img_to_mm)
+    to_img = _inv(h_img_to_mm)
     for mid in layout.marker_ids:
         if mid in quads or not _marker_visible(image, h_img_to_mm, mid, layout):
             continue
@@ -429,20 +441,21 @@ def _fit_homography(
     img = np.vstack([quads[i] for i in ids])
     mm = np.vstack([layout.marker(i).corners_mm() for i in ids])
     if len(ids) >= 2:
-        h, inliers = cv2.findHomography(img, mm, cv2.RANSAC, 1.0)
-        if h is None:
+        ransac_h, inliers = cv2.findHomography(img, mm, cv2.RANSAC, 1.0)
+        if ransac_h is None:
             return None
-        ok = np.asarray(inliers).ravel().reshape(len(ids), 4).all(axis=1)
+        per_marker = np.asarray(inliers).ravel().reshape(len(ids), 4)
+        ok = [bool(per_marker[k].all()) for k in range(len(ids))]
         ids = [i for i, good in zip(ids, ok, strict=True) if good]
         if not ids:
             return None
         img = np.vstack([quads[i] for i in ids])
         mm = np.vstack([layout.marker(i).corners_mm() for i in ids])
-    h, _ = cv2.findHomography(img, mm, 0)
-    if h is None:
+    found, _ = cv2.findHomography(img, mm, 0)
+    if found is None:
         return None
-    h = np.asarray(h, dtype=np.float64)
-    reproj = _apply_h(np.linalg.inv(h), mm)
+    h = np.asarray(found, dtype=np.float64)
+    reproj = _apply_h(_inv(h), mm)
     rms = float(np.sqrt(np.mean(np.sum((reproj - img) ** 2, axis=1))))
     return h, tuple(ids), rms
 
@@ -453,10 +466,13 @@ def _pose(
     """Tilt (degrees) between the optical axis and the skin normal, and distance to the sticker."""
     w, h = size
     k_inv = np.array(
-        [[1 / focal_px, 0, -(w - 1) / 2 / focal_px], [0, 1 / focal_px, -(h - 1) / 2 / focal_px]]
-        + [[0, 0, 1]]
+        [
+            [1 / focal_px, 0, -(w - 1) / 2 / focal_px],
+            [0, 1 / focal_px, -(h - 1) / 2 / focal_px],
+            [0, 0, 1],
+        ]
     )
-    m = k_inv @ np.linalg.inv(h_img_to_mm)
+    m = k_inv @ _inv(h_img_to_mm)
     n1, n2 = np.linalg.norm(m[:, 0]), np.linalg.norm(m[:, 1])
     normal = np.cross(m[:, 0] / n1, m[:, 1] / n2)
     normal /= np.linalg.norm(normal)
@@ -484,7 +500,7 @@ def _rectify(small: BgrImage, s: float, h_img_to_mm: FloatArray, layout: Sticker
 
 
 def _sample(rect: BgrImage, x_mm: float, y_mm: float, half_mm: float) -> FloatArray:
-    """Median BGR (0–255) of the rectified sticker in a square around (x_mm, y_mm)."""
+    """Median BGR (0-255) of the rectified sticker in a square around (x_mm, y_mm)."""
     k = _RECTIFIED_PX_PER_MM
     x0, x1 = round((x_mm - half_mm) * k), round((x_mm + half_mm) * k)
     y0, y1 = round((y_mm - half_mm) * k), round((y_mm + half_mm) * k)
@@ -546,11 +562,11 @@ def _edge_blur(
     """Gaussian sigma (working pixels) of the markers' outer borders.
 
     Profiles are sampled across each border; for a blurred step of contrast C the steepest
-    slope is C / (σ √(2π)), so σ = C / (√(2π) · max slope).
+    slope is C / (sigma √(2π)), so sigma = C / (√(2π) · max slope).
     """
     if contrast < 20.0:
         return None
-    to_work = np.linalg.inv(_scale_matrix(s)) @ np.linalg.inv(h_img_to_mm)
+    to_work = _inv(_scale_matrix(s)) @ _inv(h_img_to_mm)
     offsets = np.linspace(-1.6, 1.6, 33)  # mm across the border; a cell is 2 mm
     lines = []
     for mid in ids:
@@ -578,7 +594,7 @@ def _frame_stats(gray: npt.NDArray[np.uint8], with_blur: bool) -> tuple[float, f
 
     The global estimate is a hint for when the sticker cannot be found: at each strong edge
     the local contrast (range in a 21 px window) is compared with the steepest slope nearby,
-    σ = range / (√(2π) · slope), and the sharpest edges of the frame (20th percentile) count.
+    sigma = range / (√(2π) · slope), and the sharpest edges of the frame (20th percentile) count.
     """
     sub = gray[::2, ::2]
     hist = np.bincount(sub.ravel(), minlength=256).astype(np.float64)
@@ -613,7 +629,7 @@ def observe(
     with). Never raises for a valid image; see :func:`calibrate` for the raising variant.
     """
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise VisionError(errors.IMAGE_UNREADABLE, "Expected an 8-bit BGR image (H × W × 3).")
+        raise VisionError(errors.IMAGE_UNREADABLE, "Expected an 8-bit BGR image (H x W x 3).")
     size = (int(image.shape[1]), int(image.shape[0]))
     quads, small, gray, s = _find_markers(image, work_max_side, layout)
     work_long = max(gray.shape[:2])
@@ -650,7 +666,7 @@ def observe(
     blur = _edge_blur(gray, s, h, ids, contrast, layout)
     focal, source = focal_length_px(size, focal_length_35mm)
     tilt, distance = _pose(h, size, focal, layout)
-    jac = _jacobian_mm_to_img(np.linalg.inv(h), np.array(layout.centre_mm))
+    jac = _jacobian_mm_to_img(_inv(h), np.array(layout.centre_mm))
     px_per_mm = float(np.linalg.svd(jac, compute_uv=False)[0])
     quality = CaptureQuality(
         markers_found=len(ids),
@@ -669,7 +685,7 @@ def observe(
     if len(ids) < 2:
         return StickerObservation(None, quality)
     calibration = Calibration(
-        homography=tuple(tuple(float(v) for v in row) for row in h),  # type: ignore[arg-type]
+        homography=_rows(h),
         image_size=size,
         sticker_version=layout.version,
         marker_ids=ids,
@@ -684,7 +700,7 @@ def observe(
 
 
 def _jacobian_mm_to_img(h_mm_to_img: FloatArray, p: FloatArray) -> FloatArray:
-    """2 × 2 Jacobian of the projective map at point p."""
+    """2 x 2 Jacobian of the projective map at point p."""
     x, y = float(p[0]), float(p[1])
     num = h_mm_to_img[:2] @ np.array([x, y, 1.0])
     w = float(h_mm_to_img[2] @ np.array([x, y, 1.0]))

@@ -1,22 +1,22 @@
 """The capture verdict: ``ok`` (green) or ``retake`` (red) with stable reason codes.
 
-Fast enough for a live preview (a 1280 × 720 frame in well under 40 ms on two cores): markers
+Fast enough for a live preview (a 1280 x 720 frame in well under 40 ms on two cores): markers
 are detected on the frame as it is, and only a few hundred pixels around the sticker are read
 for blur, exposure and colour.
 
 Reasons, in this order:
 
-* ``sticker_not_found`` – no marker of the sticker was found.
-* ``sticker_partly_hidden`` – some markers are missing (covered or out of frame) or a colour
+* ``sticker_not_found`` - no marker of the sticker was found.
+* ``sticker_partly_hidden`` - some markers are missing (covered or out of frame) or a colour
   patch is covered.
-* ``too_far`` – the frame's long side spans more than ``max_field_mm`` of skin at the sticker
+* ``too_far`` - the frame's long side spans more than ``max_field_mm`` of skin at the sticker
   (about 60 cm away with a phone's main camera), or fewer than ``min_px_per_mm`` pixels per mm.
-* ``too_tilted`` – the camera's axis is more than ``max_tilt_deg`` from the skin's normal.
-* ``blurred`` – the markers' edges are blurred by more than ``max_blur_fraction`` of the
+* ``too_tilted`` - the camera's axis is more than ``max_tilt_deg`` from the skin's normal.
+* ``blurred`` - the markers' edges are blurred by more than ``max_blur_fraction`` of the
   frame's long side (2 px on a 1280 px preview); without a sticker, the frame's sharpest edges.
-* ``overexposed`` – the sticker's light grey patch is clipped (or, without a sticker, much of
+* ``overexposed`` - the sticker's light grey patch is clipped (or, without a sticker, much of
   the frame is).
-* ``underexposed`` – the sticker's white paper is darker than ``min_white_level`` (or, without
+* ``underexposed`` - the sticker's white paper is darker than ``min_white_level`` (or, without
   a sticker, the frame's highlights are dark).
 """
 
@@ -99,9 +99,10 @@ def judge(obs: StickerObservation, thresholds: CaptureThresholds | None = None) 
         reasons.add("sticker_not_found")
     elif q.markers_found < q.markers_expected or q.occluded_patches:
         reasons.add("sticker_partly_hidden")
-    if q.field_mm is not None and q.px_per_mm is not None:
-        if q.field_mm > t.max_field_mm or q.px_per_mm < t.min_px_per_mm:
-            reasons.add("too_far")
+    far = q.field_mm is not None and q.field_mm > t.max_field_mm
+    coarse = q.px_per_mm is not None and q.px_per_mm < t.min_px_per_mm
+    if far or coarse:
+        reasons.add("too_far")
     tilt = obs.calibration.tilt_deg if obs.calibration else None
     if tilt is not None and tilt > t.max_tilt_deg:
         reasons.add("too_tilted")

@@ -54,20 +54,21 @@ def linear_rgb_to_lab(rgb: npt.ArrayLike) -> FloatArray:
     lab[..., 0] = 116 * f[..., 1] - 16
     lab[..., 1] = 500 * (f[..., 0] - f[..., 1])
     lab[..., 2] = 200 * (f[..., 1] - f[..., 2])
-    return lab
+    return np.asarray(lab, dtype=np.float64)
 
 
 def bgr8_to_linear_rgb(bgr: npt.NDArray[np.uint8]) -> Float32Array:
     """8-bit BGR pixels (..., 3) to linear RGB float32 (..., 3)."""
     lut = SRGB_TO_LINEAR_LUT
-    return np.stack([lut[bgr[..., 2]], lut[bgr[..., 1]], lut[bgr[..., 0]]], axis=-1)
+    rgb = np.stack([lut[bgr[..., 2]], lut[bgr[..., 1]], lut[bgr[..., 0]]], axis=-1)
+    return np.asarray(rgb, dtype=np.float32)
 
 
 @dataclass(frozen=True)
 class ColourCorrection:
     """An affine map in linear RGB from what the camera recorded to the sticker's colours.
 
-    ``matrix`` is 3 × 4: ``corrected = matrix[:, :3] @ rgb + matrix[:, 3]``. ``residual_de``
+    ``matrix`` is 3 x 4: ``corrected = matrix[:, :3] @ rgb + matrix[:, 3]``. ``residual_de``
     is the root-mean-square CIELAB ΔE76 of the fitted patches after correction, and
     ``excluded`` the names of patches left out of the fit (clipped or occluded).
     """
@@ -87,7 +88,7 @@ class ColourCorrection:
         m = np.asarray(self.matrix, dtype=np.float32)
         rgb = np.asarray(linear_rgb, dtype=np.float32)
         out = rgb @ m[:, :3].T + m[:, 3]
-        return np.clip(out, 0.0, 1.0).astype(np.float32)
+        return np.asarray(np.clip(out, 0.0, 1.0), dtype=np.float32)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-serialisable form (see :meth:`from_dict`)."""
@@ -103,7 +104,7 @@ class ColourCorrection:
         """Inverse of :meth:`to_dict`; raises ValueError for a malformed dict."""
         m = np.asarray(data["matrix"], dtype=np.float64)
         if m.shape != (3, 4) or not np.all(np.isfinite(m)):
-            raise ValueError("colour matrix must be 3 × 4 finite numbers")
+            raise ValueError("colour matrix must be 3 x 4 finite numbers")
         rows = tuple(tuple(float(v) for v in row) for row in m)
         return cls(
             matrix=rows,  # type: ignore[arg-type]
@@ -113,7 +114,7 @@ class ColourCorrection:
 
 
 def _solve(measured: FloatArray, reference: FloatArray, ridge: float) -> FloatArray:
-    """Least-squares 3 × 4 affine map, lightly pulled towards a diagonal gain (ridge)."""
+    """Least-squares 3 x 4 affine map, lightly pulled towards a diagonal gain (ridge)."""
     x = np.hstack([measured, np.ones((len(measured), 1))])
     # The ridge keeps the map well-posed when few patches remain: it penalises departure
     # from the best per-channel gain rather than from zero.
@@ -135,7 +136,7 @@ def fit_correction(
     outlier_de: float = 20.0,
     max_outliers: int = 3,
 ) -> ColourCorrection:
-    """Fit the correction from measured and reference linear RGB (N × 3) of named patches.
+    """Fit the correction from measured and reference linear RGB (N x 3) of named patches.
 
     ``usable`` (N booleans) marks patches that were not clipped. The fit is repeated without the
     worst patch while its ΔE after correction exceeds ``outlier_de`` (an occluder or a smear over

@@ -13,7 +13,7 @@ import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
 
 import cv2
 import numpy as np
@@ -24,7 +24,7 @@ from vision import errors
 from vision.errors import VisionError
 
 MAX_PIXELS: Final = 50_000_000
-"""Largest photo accepted: 48 MP sensors (8000 × 6000, 8064 × 6048) fit, anything larger not."""
+"""Largest photo accepted: 48 MP sensors (8000 x 6000, 8064 x 6048) fit, anything larger not."""
 
 SUPPORTED_FORMATS: Final = frozenset({"JPEG", "MPO", "PNG", "HEIF", "WEBP"})
 _CV2_DECODES: Final = frozenset({"JPEG", "MPO", "PNG", "WEBP"})
@@ -49,7 +49,7 @@ _register_heif()
 class LoadedImage:
     """A decoded photo.
 
-    ``bgr`` is H × W × 3 uint8 with EXIF orientation applied. ``captured_at`` is timezone-aware
+    ``bgr`` is H x W x 3 uint8 with EXIF orientation applied. ``captured_at`` is timezone-aware
     when the EXIF carries an offset (OffsetTimeOriginal); otherwise it is None and
     ``captured_at_local`` holds the camera's wall-clock time as ISO text without an offset,
     which the caller may interpret with the case's timezone. ``focal_length_35mm`` is the EXIF
@@ -148,7 +148,7 @@ def load_image(source: bytes | Path | str, *, max_pixels: int = MAX_PIXELS) -> L
     if width * height > max_pixels:
         raise VisionError(
             errors.IMAGE_TOO_LARGE,
-            f"The image is {width} × {height} pixels ({width * height / 1e6:.0f} MP); the limit is "
+            f"The image is {width} x {height} pixels ({width * height / 1e6:.0f} MP); the limit is "
             f"{max_pixels / 1e6:.0f} MP. Send the photo as the camera took it (48 MP at most).",
         )
     try:
@@ -204,7 +204,7 @@ def load_mask(source: bytes | Path | str, shape: tuple[int, int]) -> npt.NDArray
     return fit_mask(np.asarray(decoded), shape)
 
 
-def fit_mask(mask: npt.NDArray[np.generic], shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
+def fit_mask(mask: npt.NDArray[Any], shape: tuple[int, int]) -> npt.NDArray[np.uint8]:
     """Binarise ``mask`` (non-zero = wound) and bring it to ``shape`` (see :func:`load_mask`)."""
     if mask.ndim == 3:
         mask = mask.max(axis=2)
@@ -218,7 +218,7 @@ def fit_mask(mask: npt.NDArray[np.generic], shape: tuple[int, int]) -> npt.NDArr
     if abs(mw / mh - w / h) > 0.01 * (w / h):
         raise VisionError(
             errors.MASK_MISMATCH,
-            f"The mask is {mw} × {mh} pixels but the photo is {w} × {h}; "
+            f"The mask is {mw} x {mh} pixels but the photo is {w} x {h}; "
             "draw the mask on the photo as it is displayed (orientation applied).",
         )
     resized = cv2.resize(binary, (w, h), interpolation=cv2.INTER_NEAREST)

@@ -6,7 +6,7 @@
   a tilted photo, where near pixels cover less skin than far ones, is measured correctly.
 * **Area of a polygon**: a homography maps straight lines to straight lines, so mapping the
   vertices and taking the shoelace area is exact.
-* **Outline**: the mask's boundary (pixel centres) is smoothed (Gaussian, σ = 1 px along the
+* **Outline**: the mask's boundary (pixel centres) is smoothed (Gaussian, sigma = 1 px along the
   curve) and pushed half a pixel outwards onto the pixel edges; the perimeter is the length of
   the exterior rings mapped to millimetres.
 * **Length** is the longest distance between two outline points on the skin; **width** the
@@ -69,7 +69,7 @@ class Measurement:
 
 
 def pixel_area_weights(h: FloatArray, x0: int, y0: int, width: int, height: int) -> FloatArray:
-    """Skin area (mm²) of each pixel of the window [x0, x0+width) × [y0, y0+height)."""
+    """Skin area (mm²) of each pixel of the window [x0, x0+width) x [y0, y0+height)."""
     g, hh, i = h[2]
     xs = np.arange(x0, x0 + width, dtype=np.float64) * g
     ys = np.arange(y0, y0 + height, dtype=np.float64) * hh + i
@@ -127,7 +127,7 @@ def rasterise_polygon(rings: Sequence[npt.ArrayLike], shape: tuple[int, int]) ->
 
 def _smooth_ring(points: FloatArray, sigma: float) -> FloatArray:
     n = len(points)
-    radius = min(int(math.ceil(3 * sigma)), (n - 1) // 2)
+    radius = min(math.ceil(3 * sigma), (n - 1) // 2)
     if radius < 1:
         return points
     k = np.exp(-0.5 * (np.arange(-radius, radius + 1) / sigma) ** 2)
@@ -233,8 +233,8 @@ def measure_mask(calibration: Calibration, mask: Mask, method: str) -> Measureme
     if (mask.shape[1], mask.shape[0]) != calibration.image_size:
         raise VisionError(
             errors.MASK_MISMATCH,
-            f"The mask is {mask.shape[1]} × {mask.shape[0]} pixels but the calibrated photo is "
-            f"{calibration.image_size[0]} × {calibration.image_size[1]}.",
+            f"The mask is {mask.shape[1]} x {mask.shape[0]} pixels but the calibrated photo is "
+            f"{calibration.image_size[0]} x {calibration.image_size[1]}.",
         )
     area = mask_area_mm2(calibration, mask)
     polygons = mask_outline(mask)
@@ -306,7 +306,7 @@ def measure_outline(
             if (ring < -1.0).any() or (ring[:, 0] > w).any() or (ring[:, 1] > h).any():
                 raise VisionError(
                     errors.POLYGON_INVALID,
-                    f"The outline reaches outside the {w} × {h} photo; draw it on the photo.",
+                    f"The outline reaches outside the {w} x {h} photo; draw it on the photo.",
                 )
     area = 0.0
     exteriors_mm = []

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 import cv2
 import numpy as np
@@ -94,7 +94,7 @@ class WoundSpec:
 class Phantom:
     """A rendered phantom photo and its ground truth.
 
-    ``image_bgr``: H × W × 3 uint8 (after JPEG if asked). ``mask``: uint8 0/255, the wound's
+    ``image_bgr``: H x W x 3 uint8 (after JPEG if asked). ``mask``: uint8 0/255, the wound's
     pixels. ``area_cm2`` and ``shares`` (percent, summing to 100) are true values on the skin
     plane. ``homography_mm_to_image`` maps skin-plane millimetres to image pixels.
     """
@@ -215,15 +215,22 @@ def _smooth_noise(
     rng: np.random.Generator, shape: tuple[int, int], sigma_px: float
 ) -> Float32Array:
     """Unit-variance Gaussian noise smoothed with ``sigma_px``."""
-    noise = rng.standard_normal(shape).astype(np.float32)
-    if sigma_px > 0.3:
-        noise = np.asarray(cv2.GaussianBlur(noise, (0, 0), sigma_px), dtype=np.float32)
+    factor = max(1, int(sigma_px / 2))  # smooth noise is made coarse, then enlarged
+    small = (max(2, -(-shape[0] // factor)), max(2, -(-shape[1] // factor)))
+    noise = rng.standard_normal(small, dtype=np.float32)
+    if sigma_px / factor > 0.3:
+        noise = np.asarray(cv2.GaussianBlur(noise, (0, 0), sigma_px / factor), dtype=np.float32)
+    if factor > 1:
+        noise = np.asarray(
+            cv2.resize(noise, (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR),
+            dtype=np.float32,
+        )
     std = float(noise.std()) or 1.0
     return np.asarray(noise / std, dtype=np.float32)
 
 
 def _tissue_fields(spec: WoundSpec) -> tuple[FloatArray, FloatArray]:
-    """Wave vectors (3 tissues × 3 waves × 2) and phases of one smooth field per tissue."""
+    """Wave vectors (3 tissues x 3 waves x 2) and phases of one smooth field per tissue."""
     rng = np.random.default_rng(spec.seed + 7919)
     angles = rng.uniform(0, 2 * math.pi, (3, 3))
     wavelengths = rng.uniform(14.0, 30.0, (3, 3))
@@ -248,8 +255,8 @@ def _tissue_biases(
     spec: WoundSpec, polygon: FloatArray, centre: tuple[float, float]
 ) -> tuple[FloatArray, dict[str, float]]:
     """Biases that give about the requested shares, and the shares they really give (percent),
-    measured on a 0.1 mm grid over the wound (the ground truth)."""
-    step = 0.1
+    measured on a 0.2 mm grid over the wound (the ground truth)."""
+    step = 0.2
     x0, y0 = polygon.min(axis=0) - 1
     x1, y1 = polygon.max(axis=0) + 1
     shape = (int((y1 - y0) / step) + 1, int((x1 - x0) / step) + 1)
@@ -259,10 +266,10 @@ def _tissue_biases(
     target = np.asarray(spec.shares, dtype=np.float64)
     target = target / target.sum()
     biases = np.where(target > 0, 0.0, -1e9)
-    sample = xy[:: max(1, len(xy) // 20000)]
-    for _ in range(60):
+    sample = xy[:: max(1, len(xy) // 8000)]
+    for _ in range(30):
         got = np.bincount(_tissue_labels(sample, spec, centre, biases), minlength=3) / len(sample)
-        biases = np.where(target > 0, biases + 2.0 * (target - got), -1e9)
+        biases = np.where(target > 0, biases + 3.0 * (target - got), -1e9)
     labels = _tissue_labels(xy, spec, centre, biases)
     counts = np.bincount(labels, minlength=3) / len(labels) * 100.0
     return biases, {name: float(c) for name, c in zip(TISSUES, counts, strict=True)}
@@ -324,9 +331,12 @@ def _roi_texture(
 
 
 def _illumination(
-    lighting: Lighting, xs: FloatArray, ys: FloatArray, aim: tuple[float, float]
+    lighting: Lighting,
+    xs: npt.NDArray[np.floating[Any]],
+    ys: npt.NDArray[np.floating[Any]],
+    aim: tuple[float, float],
 ) -> Float32Array:
-    """RGB gain of the light on the grid of plane points xs (columns) × ys (rows), mm."""
+    """RGB gain of the light on the grid of plane points xs (columns) x ys (rows), mm."""
     a = math.radians(lighting.gradient_angle_deg)
     along = ((xs[None, :] - aim[0]) * math.cos(a) + (ys[:, None] - aim[1]) * math.sin(a)) / 100.0
     gain = np.clip(1.0 + lighting.gradient * along, 0.15, 3.0) * lighting.exposure
@@ -400,7 +410,7 @@ def render_phantom(
     scale = max(_local_scale(h_ss, c) for c in corners)
     roi_size = roi_hi - roi_lo
     px = float(np.clip(scale * 1.25, 3.0, math.sqrt(7e6 / (roi_size[0] * roi_size[1]))))
-    tex_shape = (int(math.ceil(roi_size[1] * px)), int(math.ceil(roi_size[0] * px)))
+    tex_shape = (math.ceil(roi_size[1] * px), math.ceil(roi_size[0] * px))
     origin = (float(roi_lo[0]), float(roi_lo[1]))
     tex = _roi_texture(
         origin, tex_shape, px, polygon, wound, centre, biases, with_sticker, sticker_cover, rng
@@ -493,7 +503,7 @@ def render_phantom(
 def _local_scale(h: FloatArray, p: FloatArray) -> float:
     """Largest image pixels per mm of the map h at plane point p."""
     eps = 0.5
-    a = _apply_h(h, np.array([p, p + [eps, 0], p + [0, eps]]))
+    a = _apply_h(h, np.vstack([p, p + np.array([eps, 0.0]), p + np.array([0.0, eps])]))
     jac = np.column_stack([(a[1] - a[0]) / eps, (a[2] - a[0]) / eps])
     return float(np.linalg.svd(jac, compute_uv=False)[0])
 
@@ -528,9 +538,9 @@ def random_phantom(
     tries: int = 50,
 ) -> Phantom:
     """A phantom at a random pose (uniform tilt up to ``max_tilt_deg``, any roll and direction,
-    distance in ``distance_mm``, focal 24–28 mm) with sticker and wound fully in view.
+    distance in ``distance_mm``, focal 24-28 mm) with sticker and wound fully in view.
 
-    The wound's area is drawn from 2–25 cm², scaled down at short distances so it fits.
+    The wound's area is drawn from 2-25 cm², scaled down at short distances so it fits.
     """
     rng = np.random.default_rng(seed)
     for _ in range(tries):
@@ -560,7 +570,8 @@ def random_phantom(
         # Check the framing on the pose alone before paying for a render.
         centre = default_wound_centre(wound)
         polygon = wound_polygon(wound, centre)
-        content = np.vstack([[[0, 0], [STICKER.width_mm, STICKER.height_mm]], polygon])
+        extent = np.array([[0.0, 0.0], [STICKER.width_mm, STICKER.height_mm]])
+        content = np.vstack([extent, polygon])
         lo, hi = content.min(axis=0), content.max(axis=0)
         aim = (float(lo[0] + hi[0]) / 2, float(lo[1] + hi[1]) / 2)
         h = camera_homography(pose, size, aim)

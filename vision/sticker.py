@@ -1,6 +1,6 @@
 """The calibration sticker: its layout (the single source of truth) and its printable rendering.
 
-The sticker is 56 × 36 mm. Four ArUco markers (dictionary 4X4_50, ids 20–23, 12 mm each, one in
+The sticker is 56 x 36 mm. Four ArUco markers (dictionary 4X4_50, ids 20-23, 12 mm each, one in
 each corner) give 16 well-spread corners for the plane homography; whichever marker is found
 identifies the others, so the sticker can be at any rotation. Between the markers, twelve 6 mm
 colour patches (black, three greys, primaries, secondaries, a skin tone and a wound red) and the
@@ -46,7 +46,7 @@ class Marker:
     size_mm: float
 
     def corners_mm(self) -> FloatArray:
-        """The four outer corners in ArUco's order: top-left, top-right, bottom-right, bottom-left."""
+        """Outer corners in ArUco's order: top-left, top-right, bottom-right, bottom-left."""
         x, y, s = self.x_mm, self.y_mm, self.size_mm
         return np.array([[x, y], [x + s, y], [x + s, y + s], [x, y + s]], dtype=np.float64)
 
@@ -109,7 +109,7 @@ def _make_layout() -> StickerLayout:
         Marker(22, xs[1], ys[1], size),
         Marker(23, xs[0], ys[1], size),
     )
-    # Patches fill the central 22 × 30 mm area: 3 columns × 4 rows of 6 mm, 2 mm white gutters.
+    # Patches fill the central 22 x 30 mm area: 3 columns x 4 rows of 6 mm, 2 mm white gutters.
     grid: tuple[tuple[tuple[str, Rgb], ...], ...] = (
         (("black", (0, 0, 0)), ("light_grey", (192, 192, 192)), ("red", (200, 30, 35))),
         (("mid_grey", (128, 128, 128)), ("yellow", (240, 210, 40)), ("green", (40, 150, 60))),
@@ -145,7 +145,7 @@ def aruco_dictionary(layout: StickerLayout = STICKER) -> cv2.aruco.Dictionary:
 
 
 def marker_cells(marker_id: int, layout: StickerLayout = STICKER) -> npt.NDArray[np.bool_]:
-    """The marker's cells including its black border, True where white (6 × 6 for 4X4)."""
+    """The marker's cells including its black border, True where white (6 x 6 for 4X4)."""
     d = aruco_dictionary(layout)
     cells = d.markerSize + 2
     img = cv2.aruco.generateImageMarker(d, marker_id, cells, borderBits=1)
@@ -257,7 +257,7 @@ def _check_line(x: float, y: float) -> tuple[list[Fill], list[Text]]:
 
 
 def single_page(layout: StickerLayout = STICKER) -> Page:
-    """One sticker with its check line and instructions (a 120 × 80 mm page)."""
+    """One sticker with its check line and instructions (a 120 x 80 mm page)."""
     width, height = 120.0, 80.0
     sx, sy = (width - layout.width_mm) / 2, 8.0
     rects = sticker_fills(sx, sy, layout)
@@ -272,7 +272,7 @@ SHEETS: Final = {"a4": (210.0, 297.0), "letter": (215.9, 279.4)}
 
 
 def sheet_page(sheet: Literal["a4", "letter"], layout: StickerLayout = STICKER) -> Page:
-    """A sheet of stickers (3 × 5 on A4 and on US Letter) with check line and instructions."""
+    """A sheet of stickers (3 x 5 on A4 and on US Letter) with check line and instructions."""
     width, height = SHEETS[sheet]
     gap, cols = 6.0, 3
     top = 62.0
@@ -376,7 +376,7 @@ def _coverage(start: float, stop: float, n: int) -> tuple[int, FloatArray]:
 def rasterise(page: Page, dpi: float) -> npt.NDArray[np.uint8]:
     """The page as an RGB image at ``dpi`` with exact area-coverage anti-aliasing.
 
-    Pixel (i, j) covers [j, j+1) × [i, i+1) in units of 25.4/dpi mm, so a shape of w mm spans
+    Pixel (i, j) covers [j, j+1) x [i, i+1) in units of 25.4/dpi mm, so a shape of w mm spans
     exactly w·dpi/25.4 pixels.
     """
     from PIL import Image, ImageDraw, ImageFont
@@ -428,7 +428,7 @@ def render(out: Path, *, sheet: Literal["a4", "letter"] | None = None, dpi: floa
 def sticker_texture(px_per_mm: float, layout: StickerLayout = STICKER) -> npt.NDArray[np.uint8]:
     """The bare sticker (no cut line, no text) as an RGB image at ``px_per_mm``.
 
-    Used by the phantoms; pixel (i, j) covers [j, j+1) × [i, i+1) in units of 1/px_per_mm mm.
+    Used by the phantoms; pixel (i, j) covers [j, j+1) x [i, i+1) in units of 1/px_per_mm mm.
     """
     fills = sticker_fills(0.0, 0.0, layout)
     return _rasterise_fills(fills, layout.width_mm, layout.height_mm, px_per_mm)

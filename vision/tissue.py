@@ -80,7 +80,7 @@ class TissueComposition:
 
 
 def classify(linear_rgb: npt.ArrayLike) -> npt.NDArray[np.int64]:
-    """Class per colour-corrected linear RGB pixel (N × 3): 0 granulation, 1 slough,
+    """Class per colour-corrected linear RGB pixel (N x 3): 0 granulation, 1 slough,
     2 necrosis, 3 other.
 
     Nearest prototype in CIELAB; then pixels that are a mixture of two tissues (at the border
@@ -94,9 +94,9 @@ def classify(linear_rgb: npt.ArrayLike) -> npt.NDArray[np.int64]:
     diff[..., 0] *= LIGHTNESS_WEIGHT
     classes = _PROTO_CLASS[np.argmin(np.einsum("nck,nck->nc", diff, diff), axis=1)].copy()
     # Mixtures are judged against each tissue's main (first) prototype: a dark red is both a
-    # shadowed granulation and a granulation–necrosis border, and only the pure colours
+    # shadowed granulation and a granulation-necrosis border, and only the pure colours
     # tell how much of each a pixel holds.
-    main = [_PROTO_RGB[np.flatnonzero(_PROTO_CLASS == t)[0]] for t in range(3)]
+    main = [_PROTO_RGB[np.flatnonzero(t == _PROTO_CLASS)[0]] for t in range(3)]
     nearest = [np.broadcast_to(m, rgb.shape) for m in main]
     best_res = np.full(len(rgb), np.inf)
     majority = classes.copy()
@@ -123,7 +123,7 @@ def _rounded_shares(areas: FloatArray) -> tuple[float, float, float]:
     total = float(areas.sum())
     tenths = areas / total * 1000.0
     floor = np.floor(tenths)
-    short = int(round(1000 - floor.sum()))
+    short = round(1000 - floor.sum())
     order = np.argsort(-(tenths - floor))
     floor[order[:short]] += 1
     return (floor[0] / 10, floor[1] / 10, floor[2] / 10)
@@ -162,7 +162,7 @@ def tissue_composition(
     h = calibration.h
     w = np.abs(h[2, 0] * fx + h[2, 1] * fy + h[2, 2])
     weights = 1.0 / (w * w * w)
-    areas = np.bincount(classes, weights=weights, minlength=4)
+    areas = np.asarray(np.bincount(classes, weights=weights, minlength=4), dtype=np.float64)
     total = float(areas.sum())
     unclassified = round(float(areas[3]) / total * 100.0, 1)
     if areas[:3].sum() <= 0.0:

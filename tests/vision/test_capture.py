@@ -1,4 +1,4 @@
-"""The capture verdict on 1280 × 720 preview frames: each reason code, and speed."""
+"""The capture verdict on 1280 x 720 preview frames: each reason code, and speed."""
 
 from __future__ import annotations
 
@@ -22,7 +22,8 @@ def _frame(**kwargs) -> np.ndarray:
 
 def test_a_good_frame_is_ok_and_green():
     verdict = check_capture(_frame(), focal_length_35mm=26)
-    assert verdict.status == "ok" and verdict.colour == "green"
+    assert verdict.status == "ok"
+    assert verdict.colour == "green"
     assert verdict.reasons == ()
     assert verdict.tilt_deg == pytest.approx(15, abs=2)
 
@@ -57,7 +58,8 @@ def test_frames_from_12_to_55_cm_are_ok(distance):
 )
 def test_a_bad_frame_is_retaken_with_its_reason(kwargs, reason):
     verdict = check_capture(_frame(**kwargs), focal_length_35mm=26)
-    assert verdict.status == "retake" and verdict.colour == "red"
+    assert verdict.status == "retake"
+    assert verdict.colour == "red"
     assert reason in verdict.reasons
     assert len(verdict.messages) == len(verdict.reasons)
 

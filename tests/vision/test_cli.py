@@ -6,6 +6,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import cv2
 import pytest
@@ -22,7 +23,7 @@ def photos(tmp_path_factory, request) -> dict[str, Path]:
     paths = {}
     for fmt, ext in (("jpeg", "jpg"), ("png", "png"), ("heic", "heic")):
         paths[fmt] = folder / f"wound.{ext}"
-        paths[fmt].write_bytes(phantom.encode(fmt))  # type: ignore[arg-type]
+        paths[fmt].write_bytes(phantom.encode(fmt))
     paths["mask"] = folder / "mask.png"
     cv2.imwrite(str(paths["mask"]), phantom.mask)
     paths["corrupt"] = folder / "corrupt.jpg"
@@ -32,7 +33,7 @@ def photos(tmp_path_factory, request) -> dict[str, Path]:
     return paths
 
 
-def _run(args: list[str]) -> tuple[int, list[dict]]:
+def _run(args: list[str]) -> tuple[int, list[dict[str, Any]]]:
     proc = subprocess.run(
         [sys.executable, "-m", "vision", *args],
         capture_output=True,
@@ -46,11 +47,12 @@ def _run(args: list[str]) -> tuple[int, list[dict]]:
 
 def test_measure_prints_one_json_object_per_photo_for_jpeg_png_and_heic(photos, clinic_phantom):
     names = [str(photos[f]) for f in ("jpeg", "png", "heic")]
-    code, out = _run(["measure", *names, *sum([["--mask", str(photos["mask"])]] * 3, []), "--json"])
+    code, out = _run(["measure", *names, *(["--mask", str(photos["mask"])] * 3), "--json"])
     assert code == 0
     assert [o["source"] for o in out] == names
     for o in out:
-        assert o["ok"] and o["schema_version"] == 1
+        assert o["ok"]
+        assert o["schema_version"] == 1
         assert o["area_cm2"] == pytest.approx(clinic_phantom.area_cm2, rel=0.02)
         assert o["verdict"]["status"] == "ok"
         assert o["method"] == "semi_automatic"
@@ -59,7 +61,7 @@ def test_measure_prints_one_json_object_per_photo_for_jpeg_png_and_heic(photos, 
 
 def test_corrupt_and_non_image_files_fail_alone_and_the_rest_go_on(photos):
     names = [str(photos["corrupt"]), str(photos["png"]), str(photos["text"])]
-    masks = sum([["--mask", str(photos["mask"])]] * 3, [])
+    masks = ["--mask", str(photos["mask"])] * 3
     code, out = _run(["measure", *names, *masks, "--json"])
     assert code == 1
     assert [o["ok"] for o in out] == [False, True, False]

@@ -36,14 +36,15 @@ def test_jpeg_orientation_is_applied_and_capture_time_kept_with_its_offset():
     loaded = load_image(_jpeg_with_exif(6, "+02:00"))
     assert (loaded.width, loaded.height) == (48, 64)  # rotated 90°
     # Orientation 6: the top-left red quarter ends up top-right.
-    assert loaded.bgr[5, -5, 2] > 200 and loaded.bgr[5, 5, 2] < 60
+    assert loaded.bgr[5, -5, 2] > 200
+    assert loaded.bgr[5, 5, 2] < 60
     assert loaded.orientation == 6
     assert loaded.captured_at is not None
     assert loaded.captured_at.utcoffset() == timedelta(hours=2)
     assert loaded.focal_length_35mm == 26
 
 
-def test_capture_time_without_offset_stays_local_and_naive_free():
+def test_capture_time_without_offset_is_kept_as_local_wall_clock_text():
     loaded = load_image(_jpeg_with_exif(1, None))
     assert loaded.captured_at is None
     assert loaded.captured_at_local == "2025-03-14T09:26:53"
@@ -89,7 +90,7 @@ def test_gif_is_an_unsupported_format():
 
 
 def test_decompression_bomb_is_refused_before_decoding():
-    # A 1-bit 10000 × 8000 PNG (80 MP) compresses to a few kB: the header alone must refuse it.
+    # A 1-bit 10000 x 8000 PNG (80 MP) compresses to a few kB: the header alone must refuse it.
     buf = io.BytesIO()
     Image.new("1", (10000, 8000)).save(buf, format="PNG")
     assert len(buf.getvalue()) < 100_000

@@ -15,7 +15,7 @@ from vision.measure import mask_area_mm2, measure_mask, rasterise_polygon
 
 def _calibration(h: np.ndarray, size: tuple[int, int] = (2000, 1500)) -> Calibration:
     return Calibration(
-        homography=tuple(tuple(float(v) for v in row) for row in h),
+        homography=tuple((float(r[0]), float(r[1]), float(r[2])) for r in h),
         image_size=size,
         sticker_version=1,
         marker_ids=(20, 21, 22, 23),
@@ -34,12 +34,12 @@ PERSPECTIVE = np.array([[0.08, 0.01, -20.0], [-0.005, 0.11, -15.0], [4e-5, 3e-4,
 def _to_image(h: np.ndarray, mm: np.ndarray) -> np.ndarray:
     inv = np.linalg.inv(h)
     p = np.hstack([mm, np.ones((len(mm), 1))]) @ inv.T
-    return p[:, :2] / p[:, 2:]
+    return np.asarray(p[:, :2] / p[:, 2:], dtype=np.float64)
 
 
 def test_manual_polygon_of_a_known_square_measures_exactly_fronto_parallel():
     cal = _calibration(np.diag([0.1, 0.1, 1.0]))  # 0.1 mm per pixel
-    square = [[100, 100], [300, 100], [300, 300], [100, 300]]  # 20 mm × 20 mm
+    square = [[100, 100], [300, 100], [300, 300], [100, 300]]  # 20 mm x 20 mm
     m = measure_outline(cal, square, method="manual")
     assert m.area_cm2 == pytest.approx(4.0, abs=1e-9)
     assert m.perimeter_cm == pytest.approx(8.0, abs=1e-9)
@@ -79,7 +79,7 @@ def test_mask_area_weighs_each_pixel_by_its_own_skin_area():
 def test_mask_outline_perimeter_length_and_width_of_an_ellipse():
     cal = _calibration(np.diag([0.1, 0.1, 1.0]))
     theta = np.linspace(0, 2 * np.pi, 1000, endpoint=False)
-    ring = np.column_stack([800 + 300 * np.cos(theta), 500 + 100 * np.sin(theta)])  # 60 × 20 mm
+    ring = np.column_stack([800 + 300 * np.cos(theta), 500 + 100 * np.sin(theta)])  # 60 x 20 mm
     mask = rasterise_polygon([ring], (1500, 2000))
     m = measure_mask(cal, mask, "semi_automatic")
     assert m.area_cm2 == pytest.approx(np.pi * 3.0 * 1.0, rel=2e-3)
@@ -94,7 +94,7 @@ def test_mask_outline_perimeter_length_and_width_of_an_ellipse():
 
 def test_length_is_the_longest_axis_and_width_is_across_it():
     cal = _calibration(np.diag([0.1, 0.1, 1.0]))
-    m = measure_outline(cal, [[0, 0], [600, 0], [600, 200], [0, 200]])  # 60 × 20 mm
+    m = measure_outline(cal, [[0, 0], [600, 0], [600, 200], [0, 200]])  # 60 x 20 mm
     assert m.length_cm == pytest.approx(np.hypot(6, 2))  # the diagonal is the longest axis
     assert m.width_cm == pytest.approx(2 * 6 * 2 / np.hypot(6, 2))
 

@@ -28,7 +28,8 @@ def test_sticker_layout_has_four_distinct_markers_and_twelve_patches():
     names = {p.name for p in STICKER.patches}
     assert {"black", "mid_grey", "red", "green", "blue", "yellow"} <= names
     for p in STICKER.patches:  # patches lie inside the sticker, clear of the markers
-        assert 0 < p.x_mm and p.x_mm + p.size_mm < STICKER.width_mm
+        assert p.x_mm > 0
+        assert p.x_mm + p.size_mm < STICKER.width_mm
         for m in STICKER.markers:
             assert p.x_mm >= m.x_mm + m.size_mm or p.x_mm + p.size_mm <= m.x_mm
 
@@ -39,7 +40,8 @@ def test_png_sticker_has_exact_pixel_size_and_dpi_metadata(tmp_path: Path):
     with Image.open(out) as img:
         dpi = img.info["dpi"]
         width, height = img.size
-    assert dpi[0] == pytest.approx(300, abs=0.01) and dpi[1] == pytest.approx(300, abs=0.01)
+    assert dpi[0] == pytest.approx(300, abs=0.01)
+    assert dpi[1] == pytest.approx(300, abs=0.01)
     page = sticker.single_page()
     assert width == round(page.width_mm / 25.4 * 300)
     assert height == round(page.height_mm / 25.4 * 300)
@@ -68,13 +70,14 @@ def test_printed_png_sticker_measures_its_own_size(tmp_path: Path):
 def test_svg_sticker_is_in_millimetres_with_a_50_mm_check_line(tmp_path: Path):
     out = tmp_path / "sticker.svg"
     assert main(["sticker", "--out", str(out)]) == 0
-    root = ET.parse(out).getroot()
+    root = ET.fromstring(out.read_text())  # noqa: S314 - our own file
     page = sticker.single_page()
     assert root.get("width") == f"{page.width_mm:g}mm"
     assert root.get("height") == f"{page.height_mm:g}mm"
     assert root.get("viewBox") == f"0 0 {page.width_mm:g} {page.height_mm:g}"
     text = out.read_text()
-    assert "50 mm" in text and "100%" in text
+    assert "50 mm" in text
+    assert "100%" in text
     # The check line's path spans exactly 50 user units (= mm) from tick to tick.
     paths = [p.get("d") for p in root.iter("{http://www.w3.org/2000/svg}path")]
     spans = []
@@ -108,7 +111,8 @@ def test_sheet_pdf_is_a4_or_letter_with_fifteen_stickers(tmp_path: Path, sheet, 
     page = sticker.sheet_page(sheet)
     assert len(page.outlines) == 15
     for o in page.outlines:  # every sticker fits on the paper with a margin
-        assert o.x >= 10 and o.x + o.w <= page.width_mm - 10
+        assert o.x >= 10
+        assert o.x + o.w <= page.width_mm - 10
         assert o.y + o.h <= page.height_mm - 10
 
 
