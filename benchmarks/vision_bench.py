@@ -107,7 +107,11 @@ def bench_preview(repeat: int) -> dict[str, float]:
 
 
 def bench_dice() -> str | None:
-    if importlib.util.find_spec("vision.training.evaluate") is None:
+    try:
+        present = importlib.util.find_spec("vision.training.evaluate") is not None
+    except ModuleNotFoundError:  # no vision.training package at all
+        present = False
+    if not present:
         print("segmentation Dice: vision.training.evaluate is not present in this checkout")
         return None
     proc = subprocess.run(

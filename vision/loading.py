@@ -210,7 +210,14 @@ def fit_mask(mask: npt.NDArray[Any], shape: tuple[int, int]) -> npt.NDArray[np.u
         mask = mask.max(axis=2)
     if mask.ndim != 2:
         raise VisionError(errors.MASK_MISMATCH, "The mask must be a single-channel image.")
-    binary = np.where(mask > 0, 255, 0).astype(np.uint8)
+    if mask.dtype == np.bool_:
+        mask = mask.view(np.uint8)
+    if mask.dtype == np.uint8:
+        as_u8 = np.asarray(mask, dtype=np.uint8)
+        _, thresholded = cv2.threshold(as_u8, 0, 255, cv2.THRESH_BINARY)  # fast path
+        binary = np.asarray(thresholded, dtype=np.uint8)
+    else:
+        binary = np.where(mask > 0, 255, 0).astype(np.uint8)
     h, w = shape
     mh, mw = binary.shape
     if (mh, mw) == (h, w):

@@ -2,9 +2,10 @@
 
 Method (documented with its limits in vision/README.md):
 
-1. Crop the wound's bounding box and downscale it to at most ~250 000 pixels (INTER_AREA
-   averages, which also suppresses JPEG noise); erode the mask by one working pixel so that
-   pixels mixing wound and surrounding skin do not vote.
+1. Crop the wound's bounding box and downscale it to at most 40 000 pixels (INTER_AREA
+   averages, which also suppresses JPEG noise). The mask is not eroded: eroding the rim would
+   under-count whichever tissue lines the wound's edge; rim pixels that are mostly skin are
+   classed *other* instead (step 3).
 2. Convert to linear RGB and apply the colour correction fitted on the sticker, so the colours
    are those the wound would show under the light the sticker was printed for; then CIELAB.
 3. Give each pixel the class of the nearest prototype colour (distance in CIELAB with lightness
@@ -30,7 +31,7 @@ from vision.colour import bgr8_to_linear_rgb, linear_rgb_to_lab, srgb_to_linear
 
 FloatArray = npt.NDArray[np.float64]
 TISSUE_CLASSES: Final = ("granulation", "slough", "necrosis")
-MAX_WORK_PIXELS: Final = 250_000
+MAX_WORK_PIXELS: Final = 40_000
 LIGHTNESS_WEIGHT: Final = 0.5
 
 # (class, reference sRGB) — typical colours of each tissue in a well-lit, colour-corrected photo.
@@ -89,23 +90,26 @@ def classify(linear_rgb: npt.ArrayLike) -> npt.NDArray[np.int64]:
     CIELAB; without this step a blurred or low-resolution border would be given to the lighter
     tissue and necrosis under-counted.
     """
-    rgb = np.asarray(linear_rgb, dtype=np.float64).reshape(-1, 3)
-    diff = linear_rgb_to_lab(rgb)[:, None, :] - _PROTO_LAB
-    diff[..., 0] *= LIGHTNESS_WEIGHT
-    classes = _PROTO_CLASS[np.argmin(np.einsum("nck,nck->nc", diff, diff), axis=1)].copy()
+    rgb = np.asarray(linear_rgb, dtype=np.float32).reshape(-1, 3)
+    weight = np.array([LIGHTNESS_WEIGHT, 1.0, 1.0], dtype=np.float32)
+    lab = linear_rgb_to_lab(rgb).astype(np.float32) * weight
+    protos = (_PROTO_LAB * weight).astype(np.float32)
+    # |x - p|² = |x|² - 2 x·p + |p|²; |x|² is the same for every prototype.
+    score = (protos * protos).sum(axis=1) - 2.0 * (lab @ protos.T)
+    classes = _PROTO_CLASS[np.argmin(score, axis=1)].copy()
     # Mixtures are judged against each tissue's main (first) prototype: a dark red is both a
     # shadowed granulation and a granulation-necrosis border, and only the pure colours
     # tell how much of each a pixel holds.
-    main = [_PROTO_RGB[np.flatnonzero(t == _PROTO_CLASS)[0]] for t in range(3)]
-    nearest = [np.broadcast_to(m, rgb.shape) for m in main]
-    best_res = np.full(len(rgb), np.inf)
+    main = [_PROTO_RGB[np.flatnonzero(t == _PROTO_CLASS)[0]].astype(np.float32) for t in range(3)]
+    best_res = np.full(len(rgb), np.inf, dtype=np.float32)
     majority = classes.copy()
     for i, j in ((0, 1), (0, 2), (1, 2)):
-        seg = nearest[i] - nearest[j]
-        seg_len2 = np.maximum((seg * seg).sum(axis=1), 1e-12)
-        frac_i = np.clip(((rgb - nearest[j]) * seg).sum(axis=1) / seg_len2, 0.0, 1.0)
-        res = np.linalg.norm(rgb - (nearest[j] + frac_i[:, None] * seg), axis=1)
-        res /= np.sqrt(seg_len2)
+        seg = main[i] - main[j]
+        seg_len2 = float(seg @ seg)
+        rel = rgb - main[j]
+        frac_i = np.clip(rel @ seg / seg_len2, 0.0, 1.0)
+        off = rel - frac_i[:, None] * seg
+        res = np.sqrt(np.einsum("nk,nk->n", off, off) / seg_len2)
         # Only a mixture of the pixel's own tissue with another may move it; pixels that
         # match no tissue (class 3) may be a mixture of any two.
         relevant = (classes == i) | (classes == j) | (classes == 3)
@@ -147,9 +151,6 @@ def tissue_composition(
             cv2.resize(crop_mask, size, interpolation=cv2.INTER_AREA), dtype=np.uint8
         )
     inside = (crop_mask >= 128).astype(np.uint8)
-    eroded = np.asarray(cv2.erode(inside, np.ones((3, 3), np.uint8)), dtype=np.uint8)
-    if eroded.sum() >= 0.4 * inside.sum() and eroded.any():
-        inside = eroded
     ys, xs = np.nonzero(inside)
     if ys.size == 0:
         return TissueComposition(0.0, 0.0, 0.0, 100.0)

@@ -78,10 +78,12 @@ def test_a_half_covered_sticker_is_not_reported_as_missing():
 def test_preview_verdict_takes_at_most_40_ms_for_a_1280_by_720_frame():
     frame = _frame()
     check_capture(frame)  # warm-up (detector construction)
-    times = []
+    cpu = []
     for _ in range(15):
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         check_capture(frame)
-        times.append((time.perf_counter() - t0) * 1000)
-    # The machine is shared with a model training: judge the typical run, not the unluckiest.
-    assert float(np.median(times)) <= 40.0
+        cpu.append((time.process_time() - t0) * 1000)
+    # CPU time of the whole process (all its threads): what the verdict costs, which bounds its
+    # wall time on an idle core. Wall time on this shared machine depends on the neighbours'
+    # load (a model training); benchmarks/vision_bench.py reports it.
+    assert float(np.median(cpu)) <= 40.0
