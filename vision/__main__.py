@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import sys
 from collections.abc import Sequence
@@ -122,7 +123,7 @@ def _sticker(args: argparse.Namespace) -> int:
 
 def _segment(args: argparse.Namespace) -> int:
     try:
-        from vision.segmentation import segment_folder
+        segment_folder = importlib.import_module("vision.segmentation").segment_folder
     except ImportError:
         print(
             "error: segmentation_unavailable: the segmentation module is not installed",

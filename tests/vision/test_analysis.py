@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import importlib.util
 import json
 
@@ -78,7 +79,7 @@ def test_automatic_mode_without_the_segmentation_module_says_so(clinic_phantom):
 
 @pytest.mark.skipif(not HAS_SEGMENTATION, reason="vision.segmentation is not merged yet")
 def test_automatic_mode_outlines_the_phantom_wound_with_the_model(clinic_phantom):
-    from vision import segmentation
+    segmentation = importlib.import_module("vision.segmentation")
 
     if not segmentation.MODEL_PATH.exists():
         pytest.skip("the segmentation model file is not present")
