@@ -6,3 +6,11 @@ from django.apps import AppConfig
 class CoordinationConfig(AppConfig):
     name = "coordination"
     verbose_name = "Coordination core"
+
+    def ready(self) -> None:
+        from django.urls import register_converter
+
+        from .api import IdConverter
+
+        # Before any URLconf is loaded: the apps' paths use <id:...>.
+        register_converter(IdConverter, "id")

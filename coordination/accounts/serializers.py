@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from coordination.api import id_field
+
 from .models import ApiToken, Role, Team, User
 
 
@@ -107,5 +109,5 @@ class NewTokenSerializer(TokenSerializer):
 
 
 class TeamMemberSerializer(serializers.Serializer[Any]):
-    user = serializers.IntegerField()
+    user = id_field()
     role = serializers.ChoiceField(choices=Role.choices)

@@ -14,8 +14,8 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from coordination.api import APIView
 from coordination.errors import CoordinationError
 
 from . import actions

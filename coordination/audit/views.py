@@ -6,10 +6,10 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from coordination.accounts.models import User
 from coordination.accounts.permissions import Perm, organisations_where
+from coordination.api import APIView
 from coordination.errors import CoordinationError
 
 from .models import AuditEvent
