@@ -199,9 +199,13 @@ class TeamsView(APIView):
 class TeamMembersView(APIView):
     @extend_schema(summary="A team's members", responses=UserSerializer(many=True))
     def get(self, request: Request, team_id: int) -> Response:
-        team = access_team(_user(request), team_id)
-        users = User.objects.filter(team_memberships__team=team, is_active=True).prefetch_related(
-            *USER_PREFETCH
+        viewer = _user(request)
+        team = access_team(viewer, team_id)
+        # Seeing a team is not seeing its people: the directory rules still apply.
+        users = (
+            visible_users(viewer)
+            .filter(team_memberships__team=team)
+            .prefetch_related(*USER_PREFETCH)
         )
         return Response([user_payload(u) for u in users.order_by("full_name")])
 
@@ -212,8 +216,11 @@ class TeamMembersView(APIView):
         responses={201: UserSerializer},
     )
     def post(self, request: Request, team_id: int) -> Response:
-        data = _validated(TeamMemberSerializer, request.data)
         actor = _user(request)
+        # Refuse non-administrators before looking anyone up: the answer must not tell them
+        # whether a person exists.
+        actions.managed_team(actor, team_id)
+        data = _validated(TeamMemberSerializer, request.data)
         member = User.objects.filter(pk=data["user"], is_active=True).first()
         if member is None:
             raise CoordinationError("user_not_found")
