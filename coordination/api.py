@@ -32,14 +32,11 @@ def user_language(user: Any) -> str | None:
     return language if language in dict(settings.LANGUAGES) else None
 
 
+# DRF's view, answering in the authenticated user's language. LocaleMiddleware has already
+# picked one from Accept-Language; an authenticated user's own choice wins over it. Callers
+# refused before authentication (anonymous, bad token) get the Accept-Language one.
+# (A comment, not a docstring: drf-spectacular would show it on every operation.)
 class APIView(views.APIView):
-    """DRF's view, answering in the authenticated user's language.
-
-    ``LocaleMiddleware`` has already picked a language from ``Accept-Language``; an
-    authenticated user's own choice wins over it. Callers refused before authentication
-    (anonymous, bad token) get the ``Accept-Language`` one.
-    """
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
         if language := user_language(request.user):

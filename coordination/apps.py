@@ -10,6 +10,7 @@ class CoordinationConfig(AppConfig):
     def ready(self) -> None:
         from django.urls import register_converter
 
+        from . import schema  # noqa: F401 - registers the OpenAPI extensions
         from .api import IdConverter
 
         # Before any URLconf is loaded: the apps' paths use <id:...>.

@@ -69,6 +69,7 @@ RoomListSerializer = inline_serializer(
 
 class RoomListView(APIView):
     @extend_schema(
+        operation_id="rooms_list",
         summary="The rooms I am a member of, most recent activity first",
         parameters=[OpenApiParameter("search", str, description="Filter by room name")],
         responses=RoomListSerializer,

@@ -77,8 +77,9 @@ class LoginView(APIView):
 
     @extend_schema(
         summary="Sign in with e-mail and password (browser session)",
-        description="Send the CSRF cookie's value in `X-CSRFToken`. Failed attempts are "
-        "limited per address and per client: `rate_limited` says how long to wait.",
+        description="Send the CSRF cookie's value in `X-CSRFToken` (without it: "
+        "`csrf_failed`). Failed attempts are limited per address and per client: "
+        "`rate_limited` says how long to wait.",
         request=LoginSerializer,
         responses=MeSerializer,
     )
