@@ -79,6 +79,12 @@ class LoginSerializer(serializers.Serializer[Any]):
     password = serializers.CharField(trim_whitespace=False, max_length=1024)
 
 
+class TokenLoginSerializer(LoginSerializer):
+    name = serializers.CharField(
+        max_length=100, required=False, default="API client", help_text="To tell tokens apart."
+    )
+
+
 class CreateTokenSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -30,6 +30,7 @@ from .serializers import (
     NewTokenSerializer,
     TeamMemberSerializer,
     TeamSerializer,
+    TokenLoginSerializer,
     TokenSerializer,
     UserSerializer,
     team_payload,
@@ -103,24 +104,13 @@ class TokenLoginView(APIView):
 
     @extend_schema(
         summary="Exchange e-mail and password for an API token (scripts, API clients)",
-        request=inline_serializer(
-            "TokenLogin",
-            {
-                "email": serializers.EmailField(),
-                "password": serializers.CharField(),
-                "name": serializers.CharField(required=False),
-            },
-        ),
+        request=TokenLoginSerializer,
         responses={201: NewTokenSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(LoginSerializer, request.data)
+        data = _validated(TokenLoginSerializer, request.data)
         user = actions.check_credentials(data["email"], data["password"])
-        name = (
-            str(request.data.get("name") or "API client")[:100]
-            if isinstance(request.data, dict)
-            else "API client"
-        )
+        name = data["name"]
         token, raw = actions.create_token(user, name)
         return Response({**token_payload(token), "token": raw}, status=status.HTTP_201_CREATED)
 

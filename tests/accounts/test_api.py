@@ -241,6 +241,23 @@ def test_a_token_is_exchanged_for_credentials_and_used_as_bearer(api: Api, nurse
     )
 
 
+def test_a_token_exchanged_without_a_name_gets_a_default_one(api: Api, nurse: User) -> None:
+    response = login(api(None), nurse.email, PASSWORD)
+    assert response.status_code == 201
+    assert response.json()["name"] == "API client"
+
+
+@pytest.mark.parametrize("name", [["a", "list"], {"a": 1}, "x" * 101, ""])
+def test_a_token_exchange_with_an_invalid_name_is_refused_before_checking_the_password(
+    api: Api, nurse: User, name: Any
+) -> None:
+    with unchanged():
+        response = api(None).post(
+            "/api/auth/token", {"email": nurse.email, "password": PASSWORD, "name": name}
+        )
+    assert set(field_errors(response)) == {"name"}
+
+
 def test_token_listing_shows_no_secrets(api: Api, nurse: User) -> None:
     _, raw = create_token(nurse, "Laptop")
     response = api(nurse).get("/api/auth/tokens")
