@@ -66,7 +66,7 @@ class IdConverter:
 
 # --- the JSON answers of the API's edges outside DRF's views ---------------------------------
 def is_api_path(request: HttpRequest) -> bool:
-    return request.path_info.startswith("/api/")
+    return request.path_info == "/api" or request.path_info.startswith("/api/")
 
 
 def _request_language(request: HttpRequest) -> str | None:
@@ -96,6 +96,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     if is_api_path(request):
         return error_response(request, "csrf_failed")
     return csrf.csrf_failure(request, reason)
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    """``handler404``: JSON ``not_found`` for the API (``/api``, ``/api/``), Django's page
+    elsewhere. Other unknown API paths already reach :func:`api_not_found`."""
+    if is_api_path(request):
+        return error_response(request, "not_found")
+    return defaults.page_not_found(request, exception)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:

@@ -34,4 +34,5 @@ urlpatterns = [
 
 # Under /api/ these answer {"code", "message"} like every other refusal; elsewhere, Django's pages.
 handler400 = "coordination.api.bad_request"
+handler404 = "coordination.api.page_not_found"
 handler500 = "coordination.api.server_error"

@@ -115,6 +115,8 @@ def test_the_upload_limit_leaves_room_for_the_longest_message_escaped() -> None:
     ("method", "path"),
     [
         ("get", "/api/nothing"),
+        ("get", "/api/"),
+        ("post", "/api"),
         ("post", "/api/nothing"),
         ("delete", "/api/rooms/1/nothing"),
         ("get", "/api/rooms/"),
