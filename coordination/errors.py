@@ -18,13 +18,19 @@ from rest_framework.views import exception_handler
 # code -> (HTTP status, human message saying what to do)
 MESSAGES: dict[str, tuple[int, Promise]] = {
     "not_authenticated": (401, _("Sign in to continue.")),
+    "csrf_failed": (
+        403,
+        _("The security token of this page is missing or expired. Reload the page, then retry."),
+    ),
     "invalid_credentials": (400, _("The e-mail address or the password is wrong.")),
     "rate_limited": (429, _("Too many attempts. Wait a few minutes, then try again.")),
     "permission_denied": (403, _("Your role does not allow this. Ask a coordinator.")),
     "not_found": (404, _("Nothing is here. Check the address.")),
     "method_not_allowed": (405, _("This address does not accept that method.")),
+    "not_acceptable": (406, _("This address answers in JSON only; accept application/json.")),
     "malformed_json": (400, _("The request body is not valid JSON.")),
     "unsupported_media_type": (415, _("Send the request body as JSON.")),
+    "request_too_large": (413, _("The request is too large. Send less at once.")),
     "invalid_request": (400, _("Some fields are missing or invalid; see details.")),
     "room_not_found": (404, _("This room does not exist or you are not a member of it.")),
     "message_not_found": (404, _("This message does not exist or you cannot see it.")),
@@ -59,6 +65,10 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
 }
 
 
+class CsrfFailed(drf.PermissionDenied):
+    """A cookie-authenticated unsafe request without a valid CSRF token."""
+
+
 class CoordinationError(Exception):
     """An expected refusal: a stable code, a translated message, optional details."""
 
@@ -84,12 +94,20 @@ class CoordinationError(Exception):
         return body
 
 
+def invalid_field(name: str, message: str) -> CoordinationError:
+    """``invalid_request`` naming one field, shaped like a serializer's field errors:
+    ``{"fields": {name: [message]}}``."""
+    return CoordinationError("invalid_request", details={"fields": {name: [message]}})
+
+
 _DRF_CODES: list[tuple[type[drf.APIException], str]] = [
+    (CsrfFailed, "csrf_failed"),
     (drf.NotAuthenticated, "not_authenticated"),
     (drf.AuthenticationFailed, "not_authenticated"),
     (drf.PermissionDenied, "permission_denied"),
     (drf.NotFound, "not_found"),
     (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.NotAcceptable, "not_acceptable"),
     (drf.ParseError, "malformed_json"),
     (drf.UnsupportedMediaType, "unsupported_media_type"),
     (drf.Throttled, "rate_limited"),
@@ -101,11 +119,13 @@ def as_coordination_error(exc: Exception) -> CoordinationError | None:
     """Map DRF's and Django's exceptions onto our codes; None for unexpected exceptions."""
     if isinstance(exc, CoordinationError):
         return exc
-    from django.core.exceptions import PermissionDenied
+    from django.core.exceptions import PermissionDenied, RequestDataTooBig
     from django.http import Http404
 
     if isinstance(exc, Http404):
         return CoordinationError("not_found")
+    if isinstance(exc, RequestDataTooBig):
+        return CoordinationError("request_too_large")
     if isinstance(exc, PermissionDenied):
         return CoordinationError("permission_denied")
     for exc_type, code in _DRF_CODES:
@@ -125,9 +145,8 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
     if error is None:
         return exception_handler(exc, context)
     response = Response(error.as_dict(), status=error.status)
-    wait = getattr(exc, "wait", None)
-    if isinstance(exc, drf.Throttled) and wait is not None:
-        response["Retry-After"] = str(int(wait))
+    if "retry_after_seconds" in error.details:
+        response["Retry-After"] = str(error.details["retry_after_seconds"])
     if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
         response["WWW-Authenticate"] = 'Bearer realm="api"'
     return response

@@ -189,15 +189,24 @@ LOGIN_MAX_FAILURES = int(os.environ.get("LOGIN_MAX_FAILURES", "5"))
 LOGIN_WINDOW = int(os.environ.get("LOGIN_WINDOW", "900"))
 
 # --- HTTP API ---------------------------------------------------------------------------------
+# The largest request body (files aside) read into memory: a message at its longest
+# (rooms.models.MAX_MESSAGE_LENGTH characters, each escaped as JSON at worst) fits with room
+# to spare; more is refused with "request_too_large" before it is parsed.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 256 * 1024
+# The API answers a failed CSRF check in JSON (other pages keep Django's).
+CSRF_FAILURE_VIEW = "coordination.api.csrf_failure"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "coordination.accounts.authentication.BearerTokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "coordination.accounts.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "coordination.errors.api_exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # JSON only: a form or multipart body is "unsupported_media_type", not half-parsed.
+    "DEFAULT_PARSER_CLASSES": ["coordination.parsers.JSONParser"],
+    "TEST_REQUEST_DEFAULT_FORMAT": "json",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 SPECTACULAR_SETTINGS = {
@@ -209,6 +218,11 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    "PATH_CONVERTER_OVERRIDES": {"id": {"type": "integer", "format": "int64", "minimum": 1}},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "coordination.schema.add_error_responses",
+    ],
     # Served from the package, not a CDN: the server may have no Internet access.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -5,7 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
-from coordination.errors import CoordinationError
+from coordination.api import api_not_found
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -14,11 +14,6 @@ def health(request: HttpRequest) -> JsonResponse:
 
     Sequencer.objects.exists()
     return JsonResponse({"status": "ok"})
-
-
-def api_not_found(request: HttpRequest, *args: object, **kwargs: object) -> JsonResponse:
-    error = CoordinationError("not_found")
-    return JsonResponse(error.as_dict(), status=error.status)
 
 
 api: list[URLPattern | URLResolver] = [
@@ -36,3 +31,8 @@ urlpatterns = [
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ these answer {"code", "message"} like every other refusal; elsewhere, Django's pages.
+handler400 = "coordination.api.bad_request"
+handler404 = "coordination.api.page_not_found"
+handler500 = "coordination.api.server_error"

@@ -15,11 +15,12 @@ from typing import Any
 
 from django.db import IntegrityError
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from coordination.accounts.access import access_team, access_user
 from coordination.accounts.models import Team, TeamMembership, User
 from coordination.accounts.permissions import Perm
-from coordination.errors import CoordinationError
+from coordination.errors import CoordinationError, invalid_field
 from coordination.events import Changes, record_changes
 
 from .access import access_message, access_room, require_perm
@@ -124,7 +125,7 @@ def get_or_create_direct_room(actor: User, other_ids: Iterable[int]) -> tuple[Ro
     require_perm(actor, Perm.ROOM_CREATE_DIRECT)
     others = [access_user(actor, pk) for pk in dict.fromkeys(other_ids) if pk != actor.pk]
     if not others:
-        raise CoordinationError("invalid_request", details={"members": "Name someone else."})
+        raise invalid_field("members", gettext("Name someone else."))
     key = ":".join(str(pk) for pk in sorted([actor.pk, *(u.pk for u in others)]))
     existing = Room.objects.filter(direct_key=key).first()
     if existing is not None:

@@ -6,14 +6,15 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from coordination.accounts.models import User
-from coordination.errors import CoordinationError
+from coordination.api import APIView, int_param
+from coordination.errors import invalid_field
 
 from . import actions, queries
 from .access import access_message, access_room
@@ -50,26 +51,6 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     return dict(serializer.validated_data)
 
 
-def _int_param(
-    request: Request,
-    name: str,
-    default: int | None = None,
-    *,
-    low: int = 0,
-    high: int | None = None,
-) -> int | None:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise CoordinationError("invalid_request", details={name: "a whole number"}) from None
-    if value < low or (high is not None and value > high):
-        raise CoordinationError("invalid_request", details={name: f"between {low} and {high}"})
-    return value
-
-
 def _room_response(user: User, room_id: int) -> dict[str, Any]:
     room = rooms_queryset().get(pk=room_id)
     membership = Membership.objects.get(room=room, user=user, left_seq__isnull=True)
@@ -88,6 +69,7 @@ RoomListSerializer = inline_serializer(
 
 class RoomListView(APIView):
     @extend_schema(
+        operation_id="rooms_list",
         summary="The rooms I am a member of, most recent activity first",
         parameters=[OpenApiParameter("search", str, description="Filter by room name")],
         responses=RoomListSerializer,
@@ -201,11 +183,11 @@ class RoomMessagesView(APIView):
     )
     def get(self, request: Request, room_id: int) -> Response:
         access_room(_user(request), room_id)
-        before = _int_param(request, "before")
-        after = _int_param(request, "after")
-        limit = _int_param(request, "limit", 50, low=1, high=MAX_PAGE) or 50
+        before = int_param(request, "before")
+        after = int_param(request, "after")
+        limit = int_param(request, "limit", 50, low=1, high=MAX_PAGE) or 50
         if before is not None and after is not None:
-            raise CoordinationError("invalid_request", details={"before": "not with after"})
+            raise invalid_field("before", gettext("Give either before or after, not both."))
         rows = messages_queryset().filter(room_id=room_id)
         if after is not None:
             page = list(rows.filter(seq__gt=after).order_by("seq")[: limit + 1])
@@ -347,10 +329,10 @@ class EventsView(APIView):
     )
     def get(self, request: Request) -> Response:
         user = _user(request)
-        after = _int_param(request, "after")
+        after = int_param(request, "after")
         if after is None:
-            raise CoordinationError("invalid_request", details={"after": "required"})
-        limit = _int_param(request, "limit", 500, low=1, high=settings.EVENT_CATCHUP_LIMIT) or 500
+            raise invalid_field("after", gettext("This parameter is required."))
+        limit = int_param(request, "limit", 500, low=1, high=settings.EVENT_CATCHUP_LIMIT) or 500
         queries.check_resumable(after)
         upto = queries.last_seq()
         events = queries.visible_events(user, after, upto, limit + 1)

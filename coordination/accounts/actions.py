@@ -13,6 +13,7 @@ from coordination.context import current_origin
 from coordination.errors import CoordinationError
 from coordination.events import record_audit, record_changes
 
+from .access import visible_teams
 from .models import ApiToken, Role, Team, TeamMembership, User, hash_token
 from .permissions import Perm, organisations_where
 
@@ -84,13 +85,20 @@ def revoke_token(user: User, token_id: int) -> None:
         changes.audit(user, "auth.token_revoke", target=token)
 
 
-def _managed_team(actor: User, team_id: int) -> Team:
+def managed_team(actor: User, team_id: int) -> Team:
+    """The team, if the actor administers its organisation.
+
+    Someone who may see the team but not manage it gets ``permission_denied``; anyone else
+    ``team_not_found``, whether or not it exists.
+    """
     team = Team.objects.filter(pk=team_id).select_related("organisation").first()
-    if team is None or team.organisation_id not in organisations_where(
+    if team is not None and team.organisation_id in organisations_where(
         actor, Perm.ORGANISATION_MANAGE
     ):
-        raise CoordinationError("team_not_found")
-    return team
+        return team
+    if team is not None and visible_teams(actor).filter(pk=team.pk).exists():
+        raise CoordinationError("permission_denied")
+    raise CoordinationError("team_not_found")
 
 
 def add_team_member(actor: User | None, team_id: int, user: User, role: Role) -> TeamMembership:
@@ -101,7 +109,7 @@ def add_team_member(actor: User | None, team_id: int, user: User, role: Role) ->
     """
     from rooms.actions import join_team_rooms
 
-    team = Team.objects.get(pk=team_id) if actor is None else _managed_team(actor, team_id)
+    team = Team.objects.get(pk=team_id) if actor is None else managed_team(actor, team_id)
     with record_changes() as changes:
         membership, created = TeamMembership.objects.get_or_create(
             user=user, team=team, defaults={"role": role}
@@ -121,7 +129,7 @@ def remove_team_member(actor: User, team_id: int, user_id: int) -> None:
     """Take a user out of a team; they leave the rooms they were in only through it."""
     from rooms.actions import leave_team_rooms
 
-    team = _managed_team(actor, team_id)
+    team = managed_team(actor, team_id)
     with record_changes() as changes:
         membership = (
             TeamMembership.objects.filter(team=team, user_id=user_id).select_related("user").first()

@@ -49,3 +49,15 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
 
     def authenticate_header(self, request: Any) -> str:
         return 'Bearer realm="api"'
+
+
+class SessionAuthentication(authentication.SessionAuthentication):
+    """DRF's session authentication; a failed CSRF check is ``csrf_failed``, not a role issue."""
+
+    def enforce_csrf(self, request: Any) -> None:
+        from coordination.errors import CsrfFailed
+
+        try:
+            super().enforce_csrf(request)
+        except exceptions.PermissionDenied:
+            raise CsrfFailed() from None

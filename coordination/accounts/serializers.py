@@ -4,6 +4,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from coordination.api import id_field
+
 from .models import ApiToken, Role, Team, User
 
 
@@ -77,6 +79,12 @@ class LoginSerializer(serializers.Serializer[Any]):
     password = serializers.CharField(trim_whitespace=False, max_length=1024)
 
 
+class TokenLoginSerializer(LoginSerializer):
+    name = serializers.CharField(
+        max_length=100, required=False, default="API client", help_text="To tell tokens apart."
+    )
+
+
 class CreateTokenSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)
@@ -107,5 +115,5 @@ class NewTokenSerializer(TokenSerializer):
 
 
 class TeamMemberSerializer(serializers.Serializer[Any]):
-    user = serializers.IntegerField()
+    user = id_field()
     role = serializers.ChoiceField(choices=Role.choices)

@@ -14,8 +14,8 @@ from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
+from coordination.api import APIView
 from coordination.errors import CoordinationError
 
 from . import actions
@@ -30,6 +30,7 @@ from .serializers import (
     NewTokenSerializer,
     TeamMemberSerializer,
     TeamSerializer,
+    TokenLoginSerializer,
     TokenSerializer,
     UserSerializer,
     team_payload,
@@ -77,8 +78,9 @@ class LoginView(APIView):
 
     @extend_schema(
         summary="Sign in with e-mail and password (browser session)",
-        description="Send the CSRF cookie's value in `X-CSRFToken`. Failed attempts are "
-        "limited per address and per client: `rate_limited` says how long to wait.",
+        description="Send the CSRF cookie's value in `X-CSRFToken` (without it: "
+        "`csrf_failed`). Failed attempts are limited per address and per client: "
+        "`rate_limited` says how long to wait.",
         request=LoginSerializer,
         responses=MeSerializer,
     )
@@ -102,24 +104,13 @@ class TokenLoginView(APIView):
 
     @extend_schema(
         summary="Exchange e-mail and password for an API token (scripts, API clients)",
-        request=inline_serializer(
-            "TokenLogin",
-            {
-                "email": serializers.EmailField(),
-                "password": serializers.CharField(),
-                "name": serializers.CharField(required=False),
-            },
-        ),
+        request=TokenLoginSerializer,
         responses={201: NewTokenSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(LoginSerializer, request.data)
+        data = _validated(TokenLoginSerializer, request.data)
         user = actions.check_credentials(data["email"], data["password"])
-        name = (
-            str(request.data.get("name") or "API client")[:100]
-            if isinstance(request.data, dict)
-            else "API client"
-        )
+        name = data["name"]
         token, raw = actions.create_token(user, name)
         return Response({**token_payload(token), "token": raw}, status=status.HTTP_201_CREATED)
 
@@ -199,9 +190,13 @@ class TeamsView(APIView):
 class TeamMembersView(APIView):
     @extend_schema(summary="A team's members", responses=UserSerializer(many=True))
     def get(self, request: Request, team_id: int) -> Response:
-        team = access_team(_user(request), team_id)
-        users = User.objects.filter(team_memberships__team=team, is_active=True).prefetch_related(
-            *USER_PREFETCH
+        viewer = _user(request)
+        team = access_team(viewer, team_id)
+        # Seeing a team is not seeing its people: the directory rules still apply.
+        users = (
+            visible_users(viewer)
+            .filter(team_memberships__team=team)
+            .prefetch_related(*USER_PREFETCH)
         )
         return Response([user_payload(u) for u in users.order_by("full_name")])
 
@@ -212,8 +207,11 @@ class TeamMembersView(APIView):
         responses={201: UserSerializer},
     )
     def post(self, request: Request, team_id: int) -> Response:
-        data = _validated(TeamMemberSerializer, request.data)
         actor = _user(request)
+        # Refuse non-administrators before looking anyone up: the answer must not tell them
+        # whether a person exists.
+        actions.managed_team(actor, team_id)
+        data = _validated(TeamMemberSerializer, request.data)
         member = User.objects.filter(pk=data["user"], is_active=True).first()
         if member is None:
             raise CoordinationError("user_not_found")

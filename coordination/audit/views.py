@@ -6,14 +6,16 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serial
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
 from coordination.accounts.models import User
 from coordination.accounts.permissions import Perm, organisations_where
+from coordination.api import APIView, int_param
 from coordination.errors import CoordinationError
 
 from .models import AuditEvent
 from .verify import verify_chain
+
+PAGE = 200
 
 
 class AuditRowSerializer(serializers.Serializer[AuditEvent]):
@@ -73,12 +75,14 @@ class AuditView(APIView):
             actor__team_memberships__team__organisation_id__in=orgs
         ).distinct()
         params = request.query_params
-        for field in ("actor", "action", "target_type", "target_id"):
+        if (actor := int_param(request, "actor", low=1)) is not None:
+            rows = rows.filter(actor_id=actor)
+        for field in ("action", "target_type", "target_id"):
             if params.get(field):
                 rows = rows.filter(**{field: params[field]})
-        if params.get("before", "").isdigit():
-            rows = rows.filter(seq__lt=int(params["before"]))
-        return Response([_row(r) for r in rows.order_by("-seq")[:200]])
+        if (before := int_param(request, "before", low=1)) is not None:
+            rows = rows.filter(seq__lt=before)
+        return Response([_row(r) for r in rows.order_by("-seq")[:PAGE]])
 
 
 class AuditVerifyView(APIView):
