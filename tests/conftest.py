@@ -44,7 +44,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache() -> None:
+def _empty_cache(settings: Any) -> None:
+    # Each test starts with an empty cache of its own (login and link rate limits live there).
+    # A process-local cache: clearing a shared Redis would disturb servers other runs started.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"test-{os.getpid()}",
+        }
+    }
     cache.clear()
 
 
