@@ -15,6 +15,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import cv2
@@ -29,7 +30,7 @@ from vision.phantoms import CameraPose, Lighting, WoundSpec  # noqa: E402
 SIZES = {"12 MP": (4000, 3000), "3 MP": (2000, 1500)}
 
 
-def _median_ms(fn, repeat: int) -> float:
+def _median_ms(fn: Callable[[], object], repeat: int) -> float:
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
