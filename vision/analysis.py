@@ -22,7 +22,13 @@ from vision.calibration import Calibration, observe
 from vision.capture import CaptureThresholds, Verdict, judge
 from vision.errors import VisionError
 from vision.loading import LoadedImage, fit_mask, load_image
-from vision.measure import Measurement, measure_mask, measure_outline, rasterise_polygon
+from vision.measure import (
+    Measurement,
+    mask_bbox,
+    measure_mask,
+    measure_outline,
+    rasterise_polygon,
+)
 from vision.tissue import TissueComposition, tissue_composition
 
 SCHEMA: Final = "wound-vision-analysis"
@@ -213,7 +219,7 @@ def analyse(
             wound_mask = timer.run("segment", lambda: fit_mask(seg.predict(bgr), shape))
             method = "automatic"
         measurement = timer.run("measure", lambda: measure_mask(calibration, wound_mask, method))
-    if not wound_mask.any():
+    if mask_bbox(wound_mask) is None:
         raise VisionError(errors.WOUND_NOT_FOUND, "The outline covers no pixel of the photo.")
     tissue = timer.run("tissue", lambda: tissue_composition(bgr, wound_mask, calibration))
     timings = dict(timer.ms)

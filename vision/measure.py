@@ -77,17 +77,17 @@ def pixel_area_weights(h: FloatArray, x0: int, y0: int, width: int, height: int)
     return np.asarray(abs(float(np.linalg.det(h))) / (w * w * w), dtype=np.float64)
 
 
-def _bbox(mask: Mask) -> tuple[int, int, int, int] | None:
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+def mask_bbox(mask: Mask) -> tuple[int, int, int, int] | None:
+    """(x0, y0, x1, y1), exclusive ends, of the mask's non-zero pixels; None if it is empty."""
+    x, y, w, h = cv2.boundingRect(np.asarray(mask, dtype=np.uint8))  # SIMD, one pass
+    if w == 0 or h == 0:
         return None
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    return int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    return x, y, x + w, y + h
 
 
 def mask_area_mm2(calibration: Calibration, mask: Mask) -> float:
     """Skin area of the non-zero pixels of ``mask`` (mm²), each pixel with its own scale."""
-    box = _bbox(mask)
+    box = mask_bbox(mask)
     if box is None:
         return 0.0
     x0, y0, x1, y1 = box
@@ -154,7 +154,7 @@ def _offset_outwards(points: FloatArray, mask: Mask, distance: float) -> FloatAr
 
 def mask_outline(mask: Mask) -> list[list[FloatArray]]:
     """The mask's boundary as polygons of rings (exterior first), on the pixel edges."""
-    box = _bbox(mask)
+    box = mask_bbox(mask)
     if box is None:
         return []
     x0, y0, x1, y1 = box

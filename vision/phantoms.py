@@ -290,14 +290,16 @@ def _roi_texture(
     with_sticker: bool,
     sticker_cover: float,
     rng: np.random.Generator,
+    skin_variation: Float32Array,
 ) -> Float32Array:
-    """Linear RGB texture of the region holding the sticker and the wound."""
+    """Linear RGB texture of the region holding the sticker and the wound; its skin carries the
+    same slow variation (``skin_variation``, sampled per texel) as the background around it."""
     h, w = shape
     skin = _linear(SKIN_SRGB).astype(np.float32)
     tex = np.empty((h, w, 3), dtype=np.float32)
     tex[:] = skin
     pores = 1.0 + 0.03 * _smooth_noise(rng, shape, 0.15 * px)
-    tex *= pores[..., None]
+    tex *= (pores * skin_variation)[..., None]
     if polygon is not None and spec is not None:
         inside = rasterise_polygon([(polygon - np.asarray(origin)) * px - 0.5], shape) > 0
         ys, xs = np.nonzero(inside)
@@ -412,20 +414,47 @@ def render_phantom(
     px = float(np.clip(scale * 1.25, 3.0, math.sqrt(7e6 / (roi_size[0] * roi_size[1]))))
     tex_shape = (math.ceil(roi_size[1] * px), math.ceil(roi_size[0] * px))
     origin = (float(roi_lo[0]), float(roi_lo[1]))
+    # Slow variation of the skin over a large area (1 px/mm), shared by the background and the
+    # region of interest so that no seam shows between them.
+    bg_px, bg_half = 1.0, 500.0
+    bg_origin = (aim[0] - bg_half, aim[1] - bg_half)
+    bg_n = int(2 * bg_half * bg_px)
+    variation = 1.0 + 0.05 * _smooth_noise(np.random.default_rng([seed, 1]), (bg_n, bg_n), 25.0)
+    map_x = (origin[0] + (np.arange(tex_shape[1]) + 0.5) / px - bg_origin[0]) * bg_px - 0.5
+    map_y = (origin[1] + (np.arange(tex_shape[0]) + 0.5) / px - bg_origin[1]) * bg_px - 0.5
+    grid_x = np.broadcast_to(map_x.astype(np.float32)[None, :], tex_shape)
+    grid_y = np.broadcast_to(map_y.astype(np.float32)[:, None], tex_shape)
+    roi_variation = np.asarray(
+        cv2.remap(
+            variation,
+            np.ascontiguousarray(grid_x),
+            np.ascontiguousarray(grid_y),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_REPLICATE,
+        ),
+        dtype=np.float32,
+    )
     tex = _roi_texture(
-        origin, tex_shape, px, polygon, wound, centre, biases, with_sticker, sticker_cover, rng
+        origin,
+        tex_shape,
+        px,
+        polygon,
+        wound,
+        centre,
+        biases,
+        with_sticker,
+        sticker_cover,
+        rng,
+        roi_variation,
     )
     tex_xs = origin[0] + (np.arange(tex_shape[1]) + 0.5) / px
     tex_ys = origin[1] + (np.arange(tex_shape[0]) + 0.5) / px
     tex *= _illumination(lighting, tex_xs, tex_ys, aim)
 
     # Background skin: a coarse texture of a large area around the region of interest.
-    bg_px, bg_half = 1.0, 500.0
-    bg_origin = (aim[0] - bg_half, aim[1] - bg_half)
-    bg_n = int(2 * bg_half * bg_px)
     bg = np.empty((bg_n, bg_n, 3), dtype=np.float32)
     bg[:] = _linear(SKIN_SRGB).astype(np.float32)
-    bg *= (1.0 + 0.05 * _smooth_noise(rng, (bg_n, bg_n), 25.0))[..., None]
+    bg *= variation[..., None]
     bg_xs = bg_origin[0] + (np.arange(bg_n) + 0.5) / bg_px
     bg_ys = bg_origin[1] + (np.arange(bg_n) + 0.5) / bg_px
     bg *= _illumination(lighting, bg_xs, bg_ys, aim)

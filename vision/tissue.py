@@ -28,6 +28,7 @@ import numpy.typing as npt
 
 from vision.calibration import Calibration
 from vision.colour import bgr8_to_linear_rgb, linear_rgb_to_lab, srgb_to_linear
+from vision.measure import mask_bbox
 
 FloatArray = npt.NDArray[np.float64]
 TISSUE_CLASSES: Final = ("granulation", "slough", "necrosis")
@@ -137,11 +138,10 @@ def tissue_composition(
     image: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], calibration: Calibration
 ) -> TissueComposition:
     """Tissue shares inside ``mask`` (same size as ``image``; non-zero = wound)."""
-    rows = np.flatnonzero(mask.any(axis=1))
-    if rows.size == 0:
+    box = mask_bbox(mask)
+    if box is None:
         return TissueComposition(0.0, 0.0, 0.0, 100.0)
-    cols = np.flatnonzero(mask[rows[0] : rows[-1] + 1].any(axis=0))
-    x0, y0, x1, y1 = int(cols[0]), int(rows[0]), int(cols[-1]) + 1, int(rows[-1]) + 1
+    x0, y0, x1, y1 = box
     f = min(1.0, float(np.sqrt(MAX_WORK_PIXELS / ((x1 - x0) * (y1 - y0)))))
     crop, crop_mask = image[y0:y1, x0:x1], mask[y0:y1, x0:x1]
     if f < 1.0:
