@@ -290,15 +290,25 @@ def parse_outline(outline: Any) -> list[list[FloatArray]]:
 
 
 def measure_outline(
-    calibration: Calibration, outline: Any, method: str = "semi_automatic"
+    calibration: Calibration | dict[str, Any] | None,
+    outline: Any,
+    method: str = "semi_automatic",
 ) -> Measurement:
     """Measure an outline given in image pixels (ring, polygon or MultiPolygon) exactly.
 
-    Use it to re-measure a clinician's corrected outline with a stored calibration
-    (:meth:`Calibration.from_dict`). Rings must be simple (not self-intersecting); holes are
-    subtracted. Raises VisionError ``polygon_invalid`` for an unusable outline or one reaching
-    outside the photo.
+    Use it to re-measure a clinician's corrected outline with a stored calibration (a
+    :class:`Calibration` or the ``calibration`` object of a stored analysis). Rings must be
+    simple (not self-intersecting); holes are subtracted. Raises VisionError
+    ``calibration_missing`` (no calibration), ``calibration_invalid`` (a damaged one),
+    ``polygon_invalid`` (an unusable outline or one reaching outside the photo).
     """
+    if calibration is None:
+        raise VisionError(
+            errors.CALIBRATION_MISSING,
+            "This photo has no calibration: measure on a photo that shows the sticker.",
+        )
+    if isinstance(calibration, dict):
+        calibration = Calibration.from_dict(calibration)
     polygons = parse_outline(outline)
     w, h = calibration.image_size
     for polygon in polygons:

@@ -132,6 +132,18 @@ def test_calibration_survives_json_and_remeasures_a_corrected_outline():
     )
 
 
+def test_remeasuring_without_a_calibration_says_it_is_missing():
+    with pytest.raises(VisionError) as info:
+        measure_outline(None, [[0, 0], [10, 0], [10, 10]])
+    assert info.value.code == errors.CALIBRATION_MISSING
+
+
+def test_a_stored_calibration_dict_is_accepted_directly():
+    cal = _calibration(np.diag([0.1, 0.1, 1.0]))
+    square = [[100, 100], [300, 100], [300, 300], [100, 300]]
+    assert measure_outline(cal.to_dict(), square).area_cm2 == pytest.approx(4.0)
+
+
 @pytest.mark.parametrize(
     "stored",
     [
