@@ -190,7 +190,11 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             except ValueError:
                 raise CoordinationError("malformed_json") from None
             if not isinstance(command, dict):
-                raise CoordinationError("malformed_json")
+                # Valid JSON, but not a command: what the HTTP API answers for such a body.
+                raise CoordinationError(
+                    "invalid_request",
+                    details={"fields": {"non_field_errors": ["Expected a JSON object."]}},
+                )
             request_id = command.get("id")
             handler = self.COMMANDS.get(str(command.get("type")))
             if handler is None:
