@@ -164,6 +164,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             except CoordinationError:
                 self.pump.detach(self.sub)
                 raise
+            # The client may be ahead of this process's pump (it saw events through another
+            # process, or over HTTP): the pump must not send those again.
+            cursor = max(start, after)
             while after < start:
                 events = await db_async(queries.visible_events)(
                     self.user, after, start, CATCHUP_PAGE
