@@ -7,8 +7,9 @@ Every action wraps its writes in :func:`record_changes`::
         changes.audit(actor, "message.send", target=message)
         changes.event(room.pk, "message.posted", serialize(message))
 
-The first event or audit row takes the sequencer row's lock until commit, so numbers are
-handed out in commit order with no gaps (write events last, to hold it briefly). After
+The transaction takes the sequencer row's lock first and holds it until commit, so numbers
+are handed out in commit order with no gaps, and writers cannot deadlock (see
+:func:`record_changes`). After
 commit, the events go onto the channel layer for every server process (``realtime.py``);
 if that publish is lost, the processes find the events in the database instead.
 """
@@ -224,8 +225,15 @@ def record_audit(
 
 @contextmanager
 def record_changes() -> Iterator[Changes]:
-    """One transaction for a change, its audit rows and its events; broadcast after commit."""
+    """One transaction for a change, its audit rows and its events; broadcast after commit.
+
+    The sequencer row is locked first, before the change reads or locks anything: writers
+    then always take their locks in the same order (sequencer, then rows), which cannot
+    deadlock. Taken later, it would: a message locks the sequencer, then touches its room's
+    row, while adding a member locks the room's row, then waits for the sequencer.
+    """
     with transaction.atomic():
+        _take_numbers(0, 0)
         yield Changes()
 
 
