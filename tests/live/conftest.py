@@ -231,6 +231,26 @@ def daphne_server(
     server_pool.prepare_next()
 
 
+@pytest.fixture
+def another_server(
+    daphne_server: LiveServer, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[[], LiveServer]]:
+    """More server processes on the same database and bus: ``another_server()`` spawns one
+    (not waited for: call ``wait_healthy()``); all are killed at the end of the test."""
+    started: list[LiveServer] = []
+
+    def spawn() -> LiveServer:
+        server = LiveServer(tmp_path, daphne_server.prefix)
+        server.spawn()
+        started.append(server)
+        request.node.live_servers = [*request.node.live_servers, server]
+        return server
+
+    yield spawn
+    for server in started:
+        server.kill()
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
@@ -318,6 +338,8 @@ class LiveSocket:
             open_timeout=timeout,
             compression=None,
             max_size=None,
+            max_queue=None,
+            close_timeout=2,
             legacy=True,
         )
         sock = cls(conn, label)
