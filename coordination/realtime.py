@@ -9,6 +9,10 @@ routes to them, so that the switch from catch-up to live loses and repeats nothi
 
 Membership changes travel in the same ordered stream: a ``member.joined`` event adds the room
 to that user's live connections before it is delivered, a ``member.left`` event removes it after.
+
+Once a second, with connections open, the pump also compares its position with the database
+(to find events whose publication was lost) and closes the connections of users who were
+deactivated since they connected.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ CHECK_INTERVAL_SECONDS = 1.0
 FILL_BATCH = 1000
 
 Deliver = Callable[[str], Awaitable[None]]
+Revoke = Callable[[], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -50,6 +55,8 @@ class Subscription:
     deliver: Deliver
     # Events up to ``start`` come from the database; the pump sends those after it.
     start: int
+    # Called (once, after detaching) when the user may no longer be connected.
+    revoke: Revoke | None = None
     rooms: set[int] = field(default_factory=set)
     cursor: int = 0
     buffering: bool = True
@@ -109,9 +116,9 @@ class EventPump:
         self._tasks.clear()
 
     # --- connections ---------------------------------------------------------------------------
-    def attach(self, user_id: int, deliver: Deliver) -> Subscription:
+    def attach(self, user_id: int, deliver: Deliver, revoke: Revoke | None = None) -> Subscription:
         """Start buffering every event after the current position for a new connection."""
-        sub = Subscription(user_id=user_id, deliver=deliver, start=self.position)
+        sub = Subscription(user_id=user_id, deliver=deliver, start=self.position, revoke=revoke)
         sub.cursor = self.position
         self._attaching.add(sub)
         return sub
@@ -218,11 +225,29 @@ class EventPump:
         elif kind == "gap":
             await self._fill(upto=min(self._pending) - 1 if self._pending else None)
         elif kind == "tick" and (self._pending or self.connections):
-            last = await _last_seq()
-            if last > self.position and not self._pending:
-                await self._fill(upto=last)
-            elif self._pending and self._gap_since is None:
-                self._gap_since = time.monotonic()
+            await self._check()
+
+    async def _check(self) -> None:
+        """The periodic check: users no longer allowed, then events the bus did not bring."""
+        users = set(self._by_user) | {sub.user_id for sub in self._attaching}
+        last, inactive = await _check_state(users)
+        for user_id in inactive:
+            await self._revoke_user(user_id)
+        if last > self.position and not self._pending:
+            await self._fill(upto=last)
+        elif self._pending and self._gap_since is None:
+            self._gap_since = time.monotonic()
+
+    async def _revoke_user(self, user_id: int) -> None:
+        subs = [sub for sub in self._attaching if sub.user_id == user_id]
+        subs += self._by_user.get(user_id, ())
+        for sub in subs:
+            self.detach(sub)
+            if sub.revoke is not None:
+                try:
+                    await sub.revoke()
+                except Exception:
+                    logger.warning("closing a revoked connection failed", exc_info=True)
 
     async def _drain_pending(self) -> None:
         while self.position + 1 in self._pending:
@@ -304,6 +329,22 @@ class EventPump:
 
 @db_async
 def _last_seq() -> int:
+    return _last_seq_now()
+
+
+@db_async
+def _check_state(user_ids: set[int]) -> tuple[int, set[int]]:
+    """The last event number, and which of these users were deactivated."""
+    from coordination.accounts.models import User
+
+    inactive: set[int] = set()
+    if user_ids:
+        rows = User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True)
+        inactive = set(rows)
+    return _last_seq_now(), inactive
+
+
+def _last_seq_now() -> int:
     value = Sequencer.objects.values_list("event_seq", flat=True).first()
     return int(value or 0)
 

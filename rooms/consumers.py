@@ -154,7 +154,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
     async def _start(self, after: int | None) -> None:
         """Catch up from the database, then switch to live events without a gap."""
         self.pump = await get_pump()
-        self.sub = self.pump.attach(self.user.pk, self._deliver)
+        self.sub = self.pump.attach(self.user.pk, self._deliver, revoke=self._revoked)
         start = self.sub.start
         rooms = await db_async(queries.rooms_as_of)(self.user, start)
         cursor = start
@@ -181,6 +181,11 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
 
     async def _deliver(self, text: str) -> None:
         await self.send(text_data=text)
+
+    async def _revoked(self) -> None:
+        """The user was deactivated: the connection ends as one without credentials."""
+        await self._send_error(None, CoordinationError("not_authenticated"))
+        await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     # --- commands -----------------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -210,6 +215,8 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
                 logger.exception("websocket command failed")
                 error = CoordinationError("internal_error")
             await self._send_error(request_id, error)
+            if error.code == "not_authenticated":
+                await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     async def _send_error(self, request_id: Any, error: CoordinationError) -> None:
         with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
@@ -220,6 +227,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
         """Run an action in a worker thread, recorded as coming from this socket."""
 
         def call() -> Any:
+            # The user was active when the socket opened; they must still be now.
+            if not User.objects.filter(pk=self.user.pk, is_active=True).exists():
+                raise CoordinationError("not_authenticated")
             with origin(self.origin):
                 return func(*args, **kwargs)
 
