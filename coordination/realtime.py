@@ -42,6 +42,8 @@ GAP_WAIT_SECONDS = 0.05
 # publication was lost (a Redis restart, a crashed publisher).
 CHECK_INTERVAL_SECONDS = 1.0
 FILL_BATCH = 1000
+# How long the pump waits for the bus when subscribing before it goes on without it.
+SUBSCRIBE_TIMEOUT = 2.0
 
 Deliver = Callable[[str], Awaitable[None]]
 Revoke = Callable[[], Awaitable[None]]
@@ -84,28 +86,48 @@ class EventPump:
         self._pending: dict[int, WireEvent] = {}
         self._gap_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._started = asyncio.Event()
-        self._starting = False
+        self._start: asyncio.Task[None] | None = None
         self.stats = {"delivered": 0, "filled_from_db": 0, "duplicates": 0}
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def ensure_started(self) -> None:
-        if self._started.is_set():
-            return
-        if self._starting:
-            await self._started.wait()
-            return
-        self._starting = True
+        """Start on first use. A start that failed (the database out of reach) is tried again
+        by the next caller; callers waiting meanwhile get its error."""
+        if self._start is None or (self._start.done() and self._start.exception() is not None):
+            self._start = asyncio.create_task(self._begin())
+        await asyncio.shield(self._start)
+
+    async def _begin(self) -> None:
         layer = get_channel_layer()
+        channel = None
         if layer is not None:
-            channel = await layer.new_channel("pump.")
-            await layer.group_add(EVENTS_GROUP, channel)
+            # Subscribed first, then positioned: what was published before is in the database.
+            # Without the bus, the pump starts anyway, from the database and the periodic
+            # check, and subscribes when the bus is back.
+            channel = await self._subscribe(layer)
+        try:
+            self.position = await _last_seq()
+        except BaseException:
+            if channel is not None:
+                # The next start subscribes again; this channel would fill up unread.
+                with contextlib.suppress(Exception):
+                    await layer.group_discard(EVENTS_GROUP, channel)
+            raise
+        if layer is not None:
             self._tasks.append(asyncio.create_task(self._read_bus(layer, channel)))
-        # Subscribed first, then positioned: what was published before is in the database.
-        self.position = await _last_seq()
         self._tasks.append(asyncio.create_task(self._process()))
         self._tasks.append(asyncio.create_task(self._tick()))
-        self._started.set()
+
+    async def _subscribe(self, layer: Any) -> str | None:
+        try:
+            channel: str = await asyncio.wait_for(layer.new_channel("pump."), SUBSCRIBE_TIMEOUT)
+            await asyncio.wait_for(layer.group_add(EVENTS_GROUP, channel), SUBSCRIBE_TIMEOUT)
+        except Exception:
+            logger.warning(
+                "subscribing to the event bus failed; the database is watched", exc_info=True
+            )
+            return None
+        return channel
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -171,13 +193,24 @@ class EventPump:
         layer = get_channel_layer()
         if layer is None:
             await self._send_ephemeral(message)
-        else:
+            return
+        try:
             await layer.group_send(EVENTS_GROUP, message)
+        except Exception as exc:
+            # Best effort: without the bus, at least this process's connections hear it.
+            logger.warning("publishing a notice failed (%s); delivered here only", exc)
+            await self._send_ephemeral(message)
 
     # --- input --------------------------------------------------------------------------------
-    async def _read_bus(self, layer: Any, channel: str) -> None:
+    async def _read_bus(self, layer: Any, channel: str | None) -> None:
         # Never cancel layer.receive from outside: the pub/sub layer unsubscribes on
         # cancellation. This task only moves messages into the pump's own queue.
+        delay = 0.5
+        while channel is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            channel = await self._subscribe(layer)
+        logger.info("listening to the event bus")
         while True:
             try:
                 message = await layer.receive(channel)

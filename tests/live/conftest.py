@@ -21,13 +21,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlparse
 
 import pytest
 import requests
@@ -166,6 +167,92 @@ class LiveServer:
             with contextlib.suppress(OSError):
                 parts.append(f"--- {log.name}\n{log.read_text(errors='replace')}")
         return "\n".join(parts)
+
+
+class Gate:
+    """A TCP proxy in front of a service (Redis), to cut it off from a server and bring it back.
+
+    While cut, connections through it are dropped and new ones closed at once: what a server
+    sees when the service restarts or the network between them fails."""
+
+    def __init__(self, host: str, port: int) -> None:
+        self.target = (host, port)
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self.listener.getsockname()[1])
+        self.is_open = threading.Event()
+        self.is_open.set()
+        self.lock = threading.Lock()
+        self.sockets: set[socket.socket] = set()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.is_open.is_set():
+                client.close()
+                continue
+            try:
+                upstream = socket.create_connection(self.target, timeout=5)
+            except OSError:
+                client.close()
+                continue
+            upstream.settimeout(None)
+            with self.lock:
+                self.sockets.update((client, upstream))
+            for a, b in ((client, upstream), (upstream, client)):
+                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for sock in (source, sink):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.is_open.clear()
+        with self.lock:
+            for sock in self.sockets:
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+            self.sockets.clear()
+
+    def restore(self) -> None:
+        self.is_open.set()
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
+
+
+@pytest.fixture
+def redis_gate() -> Iterator[Gate]:
+    url = urlparse(os.environ["REDIS_URL"])
+    gate = Gate(url.hostname or "127.0.0.1", url.port or 6379)
+    yield gate
+    gate.close()
+
+
+@pytest.fixture
+def gated_server(
+    transactional_db: None,
+    live_bus: str,
+    redis_gate: Gate,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> Iterator[LiveServer]:
+    """A server that reaches Redis through ``redis_gate`` (the database directly)."""
+    url = urlparse(os.environ["REDIS_URL"])
+    redis_url = url._replace(netloc=f"127.0.0.1:{redis_gate.port}").geturl()
+    server = LiveServer(tmp_path, live_bus, extra_env={"REDIS_URL": redis_url})
+    request.node.live_servers = [server]
+    server.start()
+    yield server
+    server.kill()
 
 
 @pytest.fixture(scope="session")
@@ -310,6 +397,7 @@ class LiveSocket:
         self.events: list[dict[str, Any]] = []
         self.catchup: list[dict[str, Any]] = []
         self.ready: dict[str, Any] | None = None
+        self.last_request_id = ""
 
     @classmethod
     def open(
@@ -421,7 +509,7 @@ class LiveSocket:
 
     def command(self, type: str, *, timeout: float = 10.0, **fields: Any) -> dict[str, Any]:
         """Send a command and return its reply (``ok`` or ``error``)."""
-        request_id = f"r{next(_request_ids)}"
+        request_id = self.last_request_id = f"r{next(_request_ids)}"
         self.conn.send(json.dumps({"type": type, "id": request_id, **fields}))
         return self._take(
             lambda f: f["type"] in {"ok", "error"} and f.get("id") == request_id, timeout
