@@ -42,6 +42,8 @@ GAP_WAIT_SECONDS = 0.05
 # publication was lost (a Redis restart, a crashed publisher).
 CHECK_INTERVAL_SECONDS = 1.0
 FILL_BATCH = 1000
+# The longest wait between two attempts to fill a gap from a database that fails.
+MAX_RETRY_SECONDS = 2.0
 # How long the pump waits for the bus when subscribing before it goes on without it.
 SUBSCRIBE_TIMEOUT = 2.0
 
@@ -87,6 +89,7 @@ class EventPump:
         self._gap_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._start: asyncio.Task[None] | None = None
+        self._failures = 0
         self.stats = {"delivered": 0, "filled_from_db": 0, "duplicates": 0}
 
     # --- lifecycle ----------------------------------------------------------------------------
@@ -242,6 +245,15 @@ class EventPump:
                 raise
             except Exception:
                 logger.exception("the event pump failed on %s", message.get("type"))
+                self._back_off()
+
+    def _back_off(self) -> None:
+        """After a failure (the database out of reach), wait longer before filling a gap again,
+        instead of retrying in a loop; bus messages and checks go on meanwhile."""
+        self._failures += 1
+        delay = min(MAX_RETRY_SECONDS, 0.1 * 2 ** (self._failures - 1))
+        if self._gap_since is not None:
+            self._gap_since = time.monotonic() + delay - GAP_WAIT_SECONDS
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -301,6 +313,7 @@ class EventPump:
                 await self._apply(event)
             if len(rows) < FILL_BATCH:
                 break
+        self._failures = 0
         self._gap_since = None
         await self._drain_pending()
 

@@ -238,21 +238,44 @@ def redis_gate() -> Iterator[Gate]:
 
 
 @pytest.fixture
+def database_gate(transactional_db: None) -> Iterator[Gate]:
+    info = connection.settings_dict
+    gate = Gate(info.get("HOST") or "127.0.0.1", int(info.get("PORT") or 5432))
+    yield gate
+    gate.close()
+
+
+def through(url: str, gate: Gate) -> str:
+    parsed = urlparse(url)
+    auth = parsed.netloc.rpartition("@")[0]
+    netloc = f"{auth}@127.0.0.1:{gate.port}" if auth else f"127.0.0.1:{gate.port}"
+    return parsed._replace(netloc=netloc).geturl()
+
+
+@pytest.fixture
 def gated_server(
-    transactional_db: None,
-    live_bus: str,
-    redis_gate: Gate,
-    tmp_path: Path,
-    request: pytest.FixtureRequest,
-) -> Iterator[LiveServer]:
-    """A server that reaches Redis through ``redis_gate`` (the database directly)."""
-    url = urlparse(os.environ["REDIS_URL"])
-    redis_url = url._replace(netloc=f"127.0.0.1:{redis_gate.port}").geturl()
-    server = LiveServer(tmp_path, live_bus, extra_env={"REDIS_URL": redis_url})
-    request.node.live_servers = [server]
-    server.start()
-    yield server
-    server.kill()
+    transactional_db: None, live_bus: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> Iterator[Callable[..., LiveServer]]:
+    """``gated_server(redis=gate, database=gate)``: a server that reaches Redis or PostgreSQL
+    through a :class:`Gate` (this process reaches them directly)."""
+    started: list[LiveServer] = []
+
+    def start(redis: Gate | None = None, database: Gate | None = None) -> LiveServer:
+        env = {}
+        if redis is not None:
+            env["REDIS_URL"] = through(os.environ["REDIS_URL"], redis)
+        if database is not None:
+            env["DATABASE_URL"] = through(database_url(), database)
+        server = LiveServer(tmp_path, live_bus, extra_env=env)
+        request.node.live_servers = [*getattr(request.node, "live_servers", []), server]
+        started.append(server)
+        server.start()
+        return server
+
+    yield start
+    for server in started:
+        server.kill()
+    close_old_connections()
 
 
 @pytest.fixture(scope="session")

@@ -18,12 +18,13 @@ pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
 @pytest.fixture
 def connect(
-    gated_server: LiveServer, token_of: Callable[[User], str]
+    gated_server: Callable[..., LiveServer], redis_gate: Gate, token_of: Callable[[User], str]
 ) -> Iterator[Callable[..., LiveSocket]]:
+    server = gated_server(redis=redis_gate)
     opened: list[LiveSocket] = []
 
     def open_socket(user: User, **kwargs: object) -> LiveSocket:
-        sock = LiveSocket.open(gated_server, token=token_of(user), label=user.handle, **kwargs)  # type: ignore[arg-type]
+        sock = LiveSocket.open(server, token=token_of(user), label=user.handle, **kwargs)  # type: ignore[arg-type]
         opened.append(sock)
         return sock
 
