@@ -155,15 +155,20 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
         """Catch up from the database, then switch to live events without a gap."""
         self.pump = await get_pump()
         self.sub = self.pump.attach(self.user.pk, self._deliver, revoke=self._revoked)
-        start = self.sub.start
+        try:
+            await self._catch_up(self.pump, self.sub, after)
+        except BaseException:
+            # Failed or cancelled (Daphne cancels an application that outlives its client
+            # too long): the pump must not buffer for this connection forever.
+            self.pump.detach(self.sub)
+            raise
+
+    async def _catch_up(self, pump: EventPump, sub: Subscription, after: int | None) -> None:
+        start = sub.start
         rooms = await db_async(queries.rooms_as_of)(self.user, start)
         cursor = start
         if after is not None:
-            try:
-                await db_async(queries.check_resumable)(after)
-            except CoordinationError:
-                self.pump.detach(self.sub)
-                raise
+            await db_async(queries.check_resumable)(after)
             # The client may be ahead of this process's pump (it saw events through another
             # process, or over HTTP): the pump must not send those again.
             cursor = max(start, after)
@@ -177,7 +182,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
                     break
                 after = events[-1].seq
         await self.send(text_data=json.dumps({"type": "ready", "seq": cursor}))
-        await self.pump.activate(self.sub, rooms, cursor)
+        await pump.activate(sub, rooms, cursor)
 
     async def _deliver(self, text: str) -> None:
         await self.send(text_data=text)
