@@ -12,6 +12,11 @@ Protocol (JSON text frames):
 - Commands: ``{"type": "send"|"edit"|"delete"|"read"|"typing"|"ping", "id": "<request id>", ...}``
   answered by ``{"type": "ok", "id", "data"}`` or ``{"type": "error", "id", "code", "message"}``
   with the same codes as the HTTP API.
+- A connection handles one message at a time, and the catch-up is part of opening it:
+  commands sent before ``ready`` are answered after it, with the connection's rooms known (so
+  typing is never refused for arriving early). A long catch-up delays them; nothing is lost.
+- A user deactivated while connected gets ``not_authenticated`` and the socket is closed with
+  4401: at their next command, or at the process's next periodic check (about a second).
 """
 
 from __future__ import annotations

@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import json
 import time
+import uuid
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
@@ -130,18 +132,50 @@ def test_a_long_absence_is_caught_up_page_by_page(
     """More missed events than one catch-up page (the consumer's and the API's)."""
     seen = last_seq()
     count = 1234
-    with transaction.atomic():
-        start = Sequencer.objects.select_for_update().get(pk=1).event_seq
-        RoomEvent.objects.bulk_create(
-            RoomEvent(seq=start + i, room=ward, type="test.tick", payload={"i": i})
-            for i in range(1, count + 1)
-        )
-        Sequencer.objects.filter(pk=1).update(event_seq=start + count)
-        Room.objects.filter(pk=ward.pk).update(last_event_seq=start + count)
+    insert_events(ward, count)
     back = sockets(nurse, after=seen, timeout=30)
     assert [e["data"]["i"] for e in back.catchup] == list(range(1, count + 1))
     assert back.catchup == visible(nurse, seen)
     assert http_events(http(nurse), seen, limit=500) == back.catchup
+
+
+def insert_events(room: Room, count: int) -> None:
+    """Many events at once, written straight into the log (numbered under the sequencer lock)."""
+    with transaction.atomic():
+        start = Sequencer.objects.select_for_update().get(pk=1).event_seq
+        RoomEvent.objects.bulk_create(
+            RoomEvent(seq=start + i, room=room, type="test.tick", payload={"i": i})
+            for i in range(1, count + 1)
+        )
+        Sequencer.objects.filter(pk=1).update(event_seq=start + count)
+        Room.objects.filter(pk=room.pk).update(last_event_seq=start + count)
+
+
+def test_commands_sent_during_the_catch_up_are_answered_after_ready(
+    ward: Room,
+    physician: User,
+    nurse: User,
+    sockets: Callable[..., LiveSocket],
+) -> None:
+    """A connection handles one thing at a time: commands sent before ``ready`` wait for the
+    catch-up, then run with the connection's rooms known (typing is not refused)."""
+    seen = last_seq()
+    insert_events(ward, 1500)
+    doctor = sockets(physician)
+    sock = sockets(nurse, after=seen, wait_ready=False)
+    sock.send_raw(json.dumps({"type": "typing", "id": "t", "room": ward.pk}))
+    send = {"type": "send", "id": "s", "room": ward.pk, "client_uuid": str(uuid.uuid4())}
+    sock.send_raw(json.dumps({**send, "body": "early"}))
+    frames: list[dict[str, Any]] = []
+    while len([f for f in frames if f["type"] in {"ok", "error"}]) < 2:
+        frames.append(sock.recv_json(timeout=30))
+    kinds = [f["type"] for f in frames]
+    ready = kinds.index("ready")
+    assert kinds[:ready] == ["event"] * 1500
+    replies = [f for f in frames if f["type"] in {"ok", "error"}]
+    assert [(r["id"], r["type"]) for r in replies] == [("t", "ok"), ("s", "ok")]
+    assert kinds.index("ok") > ready
+    assert doctor.expect_ephemeral()["data"]["user"]["id"] == nurse.pk
 
 
 def test_resuming_after_the_end_of_the_log_requires_a_resync(
