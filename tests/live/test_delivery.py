@@ -10,7 +10,7 @@ import pytest
 from coordination.accounts.models import User
 from rooms.models import Room
 
-from .conftest import LiveSocket
+from .conftest import LiveServer, LiveSocket
 
 pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
 
@@ -137,3 +137,33 @@ def test_typing_reaches_the_other_members_only(
     settle(room_sockets)
     for sock in room_sockets.values():
         sock.assert_nothing_received()
+
+
+def test_messages_and_typing_cross_from_one_server_process_to_another(
+    ward: Room,
+    physician: User,
+    nurse: User,
+    daphne_server: LiveServer,
+    another_server: Callable[[], LiveServer],
+    token_of: Callable[[User], str],
+) -> None:
+    """Two server processes behind a load balancer: members on either hear everything."""
+    second = another_server()
+    second.wait_healthy()
+    here = LiveSocket.open(daphne_server, token=token_of(nurse), label="nurse on 1")
+    there = LiveSocket.open(second, token=token_of(physician), label="physician on 2")
+    try:
+        sent = here.ok("send", room=ward.pk, client_uuid=str(uuid.uuid4()), body="From one")
+        assert there.expect_event("message.posted")["seq"] == sent["message"]["seq"]
+        here.expect_event("message.posted")
+        reply = there.ok("send", room=ward.pk, client_uuid=str(uuid.uuid4()), body="From two")
+        assert here.expect_event("message.posted")["seq"] == reply["message"]["seq"]
+        there.expect_event("message.posted")
+        here.ok("typing", room=ward.pk)
+        assert there.expect_ephemeral()["data"]["user"]["id"] == nurse.pk
+        for sock in (here, there):
+            sock.sync()
+            sock.assert_nothing_received()
+    finally:
+        here.close()
+        there.close()
