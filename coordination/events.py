@@ -9,9 +9,9 @@ Every action wraps its writes in :func:`record_changes`::
 
 The transaction takes the sequencer row's lock first and holds it until commit, so numbers
 are handed out in commit order with no gaps, and writers cannot deadlock (see
-:func:`record_changes`). After
-commit, the events go onto the channel layer for every server process (``realtime.py``);
-if that publish is lost, the processes find the events in the database instead.
+:func:`record_changes`). After commit, the events go onto the channel layer for every server
+process (``realtime.py``); if that publish is lost, the processes find the events in the
+database instead.
 """
 
 from __future__ import annotations

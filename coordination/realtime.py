@@ -96,9 +96,10 @@ class EventPump:
     async def ensure_started(self) -> None:
         """Start on first use. A start that failed (the database out of reach) is tried again
         by the next caller; callers waiting meanwhile get its error."""
-        if self._start is None or (self._start.done() and self._start.exception() is not None):
-            self._start = asyncio.create_task(self._begin())
-        await asyncio.shield(self._start)
+        start = self._start
+        if start is None or (start.done() and (start.cancelled() or start.exception())):
+            self._start = start = asyncio.create_task(self._begin())
+        await asyncio.shield(start)
 
     async def _begin(self) -> None:
         layer = get_channel_layer()

@@ -16,7 +16,8 @@ Protocol (JSON text frames):
   commands sent before ``ready`` are answered after it, with the connection's rooms known (so
   typing is never refused for arriving early). A long catch-up delays them; nothing is lost.
 - A user deactivated while connected gets ``not_authenticated`` and the socket is closed with
-  4401: at their next command, or at the process's next periodic check (about a second).
+  4401: at their next command (typing aside), or at the process's next periodic check (about
+  a second; until then they may still receive events).
 """
 
 from __future__ import annotations

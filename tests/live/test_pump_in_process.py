@@ -1,8 +1,8 @@
-"""What a connection leaves in its process's pump once it is gone: nothing.
+"""The pump's own state, which a server process does not show from outside: what connections
+leave in it once gone (nothing), and a start that failed.
 
-A server process shows none of this from outside, so these probes run the consumer and the
-pump in the test process (Channels' communicator, the in-memory channel layer), against the
-test database. They need no services.
+These probes run the consumer and the pump in the test process (Channels' communicator, the
+in-memory channel layer), against the test database. They need no services.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.db import connections
 
+from coordination import realtime
 from coordination.accounts.models import User
 from coordination.asyncdb import db_async
 from coordination.realtime import EventPump, get_pump
@@ -104,4 +105,29 @@ async def test_a_connection_cancelled_during_its_catch_up_leaves_nothing_in_the_
         await client.future
     await asyncio.sleep(0.6)  # the worker thread finishes
     assert_empty(pump)
+    await finish(pump)
+
+
+async def test_a_pump_whose_start_failed_starts_with_the_next_connection(
+    ward: Room, nurse: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = realtime._last_seq
+    failures = ["the database went away"]
+
+    async def fail_once() -> int:
+        if failures:
+            raise RuntimeError(failures.pop())
+        return await original()
+
+    monkeypatch.setattr(realtime, "_last_seq", fail_once)
+    first = communicator(nurse)
+    await first.connect()
+    with pytest.raises(RuntimeError):
+        await first.receive_from()
+    second = communicator(nurse)
+    await second.connect()
+    assert (await second.receive_json_from(timeout=5))["type"] == "ready"
+    pump = await get_pump()
+    assert pump.connections == 1
+    await second.disconnect()
     await finish(pump)
