@@ -32,6 +32,7 @@ from urllib.parse import quote, urlparse
 
 import pytest
 import requests
+from django.conf import settings
 from django.db import close_old_connections, connection
 from django.test import Client
 from websockets.exceptions import ConnectionClosed
@@ -45,6 +46,12 @@ from rooms.actions import create_group_room, send_message
 from rooms.models import Message, Room
 
 ROOT = Path(__file__).resolve().parents[2]
+
+# Live tests commit what they write (the server must see it); the database is emptied after
+# each. Naming every app as available makes that flush skip post_migrate (content types and
+# permissions written again each time). Nothing here uses them.
+LIVE_DB = pytest.mark.django_db(transaction=True, available_apps=list(settings.INSTALLED_APPS))
+LIVE = [pytest.mark.services, LIVE_DB]
 STARTUP_TIMEOUT = 60.0
 APP = ["asgi:application"]
 

@@ -6,14 +6,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-import pytest
-
 from coordination.accounts.models import User
 from rooms.models import Message, Room
 
-from .conftest import LiveSocket, post
+from .conftest import LIVE, LiveSocket, post
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 
 def test_a_deactivated_users_open_socket_is_closed_and_gets_nothing_more(

@@ -11,9 +11,9 @@ import pytest
 from coordination.accounts.models import User
 from rooms.models import Room
 
-from .conftest import Gate, LiveServer, LiveSocket, post
+from .conftest import LIVE, Gate, LiveServer, LiveSocket, post
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from coordination.models import RoomEvent, Sequencer
 from rooms.actions import add_members, delete_message, remove_member
 from rooms.models import Membership, Message, MessageEdit, Room
 
-from .conftest import Http, LiveSocket, post
+from .conftest import LIVE, Http, LiveSocket, post
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 MISSING = 987654321
 

@@ -7,14 +7,12 @@ import time
 import uuid
 from collections.abc import Callable
 
-import pytest
-
 from coordination.accounts.models import User
 from rooms.models import Room
 
-from .conftest import Http
+from .conftest import LIVE, Http
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 SECONDS = 3.0
 

@@ -13,9 +13,9 @@ import pytest
 from coordination.accounts.models import User
 from rooms.models import Room
 
-from .conftest import Gate, LiveServer, LiveSocket, layer_settings, post
+from .conftest import LIVE, Gate, LiveServer, LiveSocket, layer_settings, post
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 from coordination.accounts.models import User
 from rooms.models import Room
 
-from .conftest import LiveServer, LiveSocket
+from .conftest import LIVE, LiveServer, LiveSocket
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from websockets.exceptions import InvalidStatus
 
 from coordination.accounts.models import User
 
-from .conftest import LiveServer, LiveSocket, session_cookie_for, token_for
+from .conftest import LIVE, LiveServer, LiveSocket, session_cookie_for, token_for
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 FOREIGN_ORIGIN = "https://evil.example"
 

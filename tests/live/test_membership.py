@@ -11,17 +11,15 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-import pytest
-
 from coordination.accounts.actions import add_team_member, remove_team_member
 from coordination.accounts.models import Role, Team, User
 from rooms.actions import create_group_room
 from rooms.models import Room
 from tests.conftest import MakeUser
 
-from .conftest import LiveSocket, post
+from .conftest import LIVE, LiveSocket, post
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 
 def send_over(sock: LiveSocket, room: Room, body: str) -> Any:

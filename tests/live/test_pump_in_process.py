@@ -22,7 +22,9 @@ from coordination.realtime import EventPump, get_pump
 from rooms import consumers, queries
 from rooms.models import Room
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from .conftest import LIVE_DB
+
+pytestmark = LIVE_DB
 
 
 @pytest.fixture(autouse=True)

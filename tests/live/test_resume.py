@@ -11,7 +11,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-import pytest
 from django.db import transaction
 from django.utils import timezone
 
@@ -21,9 +20,9 @@ from coordination.tasks import prune_events
 from rooms import actions, queries
 from rooms.models import Room
 
-from .conftest import Http, LiveServer, LiveSocket, last_seq, layer_settings, post
+from .conftest import LIVE, Http, LiveServer, LiveSocket, last_seq, layer_settings, post
 
-pytestmark = [pytest.mark.services, pytest.mark.django_db(transaction=True)]
+pytestmark = LIVE
 
 
 def visible(user: User, after: int) -> list[dict[str, Any]]:
@@ -259,7 +258,7 @@ def test_events_whose_publication_was_lost_still_arrive_in_order(
     arrived = time.monotonic()
     assert [e["seq"] for e in received] == [m.seq for m in messages] + [last_seq()]
     assert [e["event"] for e in received] == ["message.posted"] * 5 + ["message.edited"]
-    assert arrived - written < 2.0, (
+    assert arrived - written < 2.5, (
         f"took {arrived - written:.2f}s (writing {written - began:.2f}s)"
     )
     sock.sync()

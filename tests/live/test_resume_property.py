@@ -37,9 +37,9 @@ from rooms.actions import create_group_room
 from rooms.models import Room
 from tests.conftest import MakeUser
 
-from .conftest import Http, LiveServer, last_seq
+from .conftest import LIVE, Http, LiveServer, last_seq
 
-pytestmark = [pytest.mark.services, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
+pytestmark = [*LIVE, pytest.mark.slow]
 
 WRITE_SECONDS = 6.0
 READERS = 4
