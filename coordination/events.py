@@ -16,8 +16,10 @@ database instead.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -246,7 +248,29 @@ def broadcast(events: list[WireEvent]) -> None:
     if layer is None:
         return
     message = {"type": "room.events", "events": [event.as_bus() for event in events]}
+    if not async_to_sync(publish)(layer, message):
+        logger.warning("events %s..%s were not published", events[0].seq, events[-1].seq)
+
+
+# Publishing gives up after this long: the server processes find unpublished events in the
+# database at their next check (every second) anyway, and the caller (a request, a socket
+# command, after its commit) must not hang on a bus that does not answer.
+PUBLISH_TIMEOUT_SECONDS = 1.0
+# After a failure, publishing is not tried again for this long: each try would wait again.
+PUBLISH_PAUSE_SECONDS = 5.0
+_publishing_paused_until = 0.0
+
+
+async def publish(layer: Any, message: dict[str, Any]) -> bool:
+    """Send ``message`` to every server process; False if the bus failed (or failed just
+    before: see PUBLISH_PAUSE_SECONDS)."""
+    global _publishing_paused_until
+    if time.monotonic() < _publishing_paused_until:
+        return False
     try:
-        async_to_sync(layer.group_send)(EVENTS_GROUP, message)
-    except Exception:
-        logger.exception("publishing events %s..%s failed", events[0].seq, events[-1].seq)
+        await asyncio.wait_for(layer.group_send(EVENTS_GROUP, message), PUBLISH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        _publishing_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning("publishing on the event bus failed: %r", exc)
+        return False
+    return True

@@ -30,7 +30,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from .asyncdb import db_async
-from .events import EVENTS_GROUP, WireEvent
+from .events import EVENTS_GROUP, WireEvent, publish
 from .models import RoomEvent, Sequencer
 
 logger = logging.getLogger(__name__)
@@ -198,11 +198,8 @@ class EventPump:
         if layer is None:
             await self._send_ephemeral(message)
             return
-        try:
-            await layer.group_send(EVENTS_GROUP, message)
-        except Exception as exc:
+        if not await publish(layer, message):
             # Best effort: without the bus, at least this process's connections hear it.
-            logger.warning("publishing a notice failed (%s); delivered here only", exc)
             await self._send_ephemeral(message)
 
     # --- input --------------------------------------------------------------------------------

@@ -189,7 +189,8 @@ class Gate:
     """A TCP proxy in front of a service (Redis), to cut it off from a server and bring it back.
 
     While cut, connections through it are dropped and new ones closed at once: what a server
-    sees when the service restarts or the network between them fails."""
+    sees when the service restarts. While stalled, nothing goes through and nothing is refused
+    either: what a server sees when the network between them fails silently."""
 
     def __init__(self, host: str, port: int) -> None:
         self.target = (host, port)
@@ -197,6 +198,7 @@ class Gate:
         self.port = int(self.listener.getsockname()[1])
         self.is_open = threading.Event()
         self.is_open.set()
+        self.is_stalled = threading.Event()
         self.lock = threading.Lock()
         self.sockets: set[socket.socket] = set()
         threading.Thread(target=self._accept, daemon=True).start()
@@ -210,6 +212,11 @@ class Gate:
             if not self.is_open.is_set():
                 client.close()
                 continue
+            if self.is_stalled.is_set():
+                with self.lock:
+                    self.sockets.add(client)
+                threading.Thread(target=self._swallow, args=(client,), daemon=True).start()
+                continue
             try:
                 upstream = socket.create_connection(self.target, timeout=5)
             except OSError:
@@ -221,10 +228,16 @@ class Gate:
             for a, b in ((client, upstream), (upstream, client)):
                 threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
 
+    def _swallow(self, client: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while client.recv(65536):
+                pass
+
     def _pipe(self, source: socket.socket, sink: socket.socket) -> None:
         with contextlib.suppress(OSError):
             while data := source.recv(65536):
-                sink.sendall(data)
+                if not self.is_stalled.is_set():
+                    sink.sendall(data)
         for sock in (source, sink):
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
@@ -237,7 +250,13 @@ class Gate:
                     sock.shutdown(socket.SHUT_RDWR)
             self.sockets.clear()
 
+    def stall(self) -> None:
+        self.is_stalled.set()
+
     def restore(self) -> None:
+        if self.is_stalled.is_set():
+            self.cut()  # what went through a stall is no stream any more
+            self.is_stalled.clear()
         self.is_open.set()
 
     def close(self) -> None:

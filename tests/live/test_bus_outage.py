@@ -4,6 +4,7 @@ from the database, in order; when it is back, everything goes on as before."""
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -121,3 +122,34 @@ def test_typing_while_the_bus_is_cut_still_reaches_this_servers_sockets(
         "data": {},
     }
     assert doctor.expect_ephemeral()["data"]["user"]["id"] == nurse.pk
+
+
+def test_a_bus_that_stops_answering_does_not_hold_up_commands(
+    ward: Room,
+    physician: User,
+    nurse: User,
+    redis_gate: Gate,
+    connect: Callable[..., LiveSocket],
+) -> None:
+    """Redis unreachable without a reset (a network partition): publishing after a commit must
+    give up soon, and not be tried again and again. Commands are answered, and messages still
+    arrive, found in the database by the pump."""
+    sock, doctor = connect(nurse), connect(physician)
+    redis_gate.stall()
+    took = []
+    for i in range(3):
+        began = time.monotonic()
+        fields = {"room": ward.pk, "client_uuid": str(uuid.uuid4()), "body": f"partition {i}"}
+        sent = sock.ok("send", **fields)
+        took.append(time.monotonic() - began)
+        event = doctor.expect_event("message.posted", timeout=5)
+        assert event["seq"] == sent["message"]["seq"]
+    began = time.monotonic()
+    sock.ok("typing", room=ward.pk)
+    took.append(time.monotonic() - began)
+    print(f"answered after {[round(t, 2) for t in took]}s")
+    assert took[0] < 3, took  # the first publish gives up after a second
+    assert max(took[1:]) < 1, took  # the next ones do not wait for the bus again
+    redis_gate.restore()
+    time.sleep(5)  # publishing is tried again after the pause
+    assert_the_bus_carries_events_again(physician, ward, doctor)
