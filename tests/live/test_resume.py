@@ -13,6 +13,7 @@ from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
+from websockets.sync.client import connect
 
 from coordination.accounts.models import User
 from coordination.models import RoomEvent, Sequencer
@@ -184,6 +185,22 @@ def test_resuming_after_the_end_of_the_log_requires_a_resync(
     error = sock.recv_json()
     assert (error["type"], error["code"]) == ("error", "resync_required")
     assert sock.wait_closed() == 4410
+
+
+def test_an_after_that_is_not_a_sequence_number_is_refused(
+    ward: Room, nurse: User, daphne_server: LiveServer, token_of: Callable[[User], str]
+) -> None:
+    headers = {"Authorization": f"Bearer {token_of(nurse)}"}
+    for after in ["abc", "-1", "1.5", ""]:
+        url = f"{daphne_server.ws_url}?after={after}"
+        sock = LiveSocket(connect(url, additional_headers=headers, proxy=None, legacy=True))
+        if after == "":  # no number: from now on
+            assert sock.wait_ready()["seq"] == last_seq()
+            sock.close()
+            continue
+        error = sock.recv_json()
+        assert (error["type"], error["code"]) == ("error", "invalid_request"), after
+        assert sock.wait_closed() == 4400
 
 
 def test_resuming_before_pruned_events_requires_a_resync(
