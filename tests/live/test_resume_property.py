@@ -194,6 +194,7 @@ class Writer:
     over_socket: bool
     sent: int = 0
     resent: int = 0  # sends repeated (same client UUID) after losing the connection
+    resend_reasons: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
 
     def run(self, where: Endpoint, stop: threading.Event, deadline: float) -> None:
@@ -245,8 +246,9 @@ class Writer:
                     if frame.get("id") == request_id:
                         assert frame["type"] == "ok", frame
                         return conn
-            except (ConnectionClosed, OSError, TimeoutError):
+            except (ConnectionClosed, OSError, TimeoutError) as exc:
                 self.resent += 1
+                self.resend_reasons.append(f"{time.monotonic():.2f} {type(exc).__name__}")
                 if time.monotonic() > deadline:
                     raise
                 with contextlib.suppress(Exception):
@@ -354,7 +356,7 @@ def run_world(
         for writer in world.writers
     ]
     churn_args = (where, world.churner_token, world.rooms[0].pk, world.churned, stop, deadline)
-    writers.append(threading.Thread(target=churn, args=(*churn_args, churn_log)))
+    writers.append(threading.Thread(target=churn, args=(*churn_args, churn_log), name="churn"))
     for thread in readers + writers:
         thread.start()
     if crash is not None:
@@ -362,8 +364,10 @@ def run_world(
         crash()
     time.sleep(max(0.0, began + WRITE_SECONDS - time.monotonic()))
     stop.set()
+    writers_stopped = {}
     for thread in writers:
         thread.join(SETTLE_TIMEOUT)
+        writers_stopped[thread.name] = round(time.monotonic() - began, 2)
     stopped = time.monotonic()
     final = last_seq()
     for reader in world.readers:
@@ -380,11 +384,11 @@ def run_world(
     stats = {
         "events": final - world.readers[0].after,
         "messages": sum(w.sent for w in world.writers),
-        "socket sends repeated": sum(w.resent for w in world.writers),
+        "socket sends repeated": [r for w in world.writers for r in w.resend_reasons],
         "per reader": {r.name: len(r.received) for r in world.readers},
         "connections": {r.name: r.connections for r in world.readers},
         "cut in catch-up": sum(r.cut_in_catchup for r in world.readers),
-        "writers stopped after": round(stopped - began, 2),
+        "writers stopped after": writers_stopped,
         "readers settled after": round(settled - began, 2),
         "each settled after": [round(r.done_at - began, 2) for r in world.readers],
     }
