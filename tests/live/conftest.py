@@ -160,6 +160,7 @@ class LiveServer:
                     self.startup_seconds.append(time.monotonic() - began)
                     return
             time.sleep(0.1)
+        self.kill()
         raise RuntimeError(f"the server did not answer /health:\n{self.log_text()}")
 
     def _listening(self) -> bool:
