@@ -7,16 +7,19 @@ Every action wraps its writes in :func:`record_changes`::
         changes.audit(actor, "message.send", target=message)
         changes.event(room.pk, "message.posted", serialize(message))
 
-The first event or audit row takes the sequencer row's lock until commit, so numbers are
-handed out in commit order with no gaps (write events last, to hold it briefly). After
-commit, the events go onto the channel layer for every server process (``realtime.py``);
-if that publish is lost, the processes find the events in the database instead.
+The transaction takes the sequencer row's lock first and holds it until commit, so numbers
+are handed out in commit order with no gaps, and writers cannot deadlock (see
+:func:`record_changes`). After commit, the events go onto the channel layer for every server
+process (``realtime.py``); if that publish is lost, the processes find the events in the
+database instead.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -224,8 +227,15 @@ def record_audit(
 
 @contextmanager
 def record_changes() -> Iterator[Changes]:
-    """One transaction for a change, its audit rows and its events; broadcast after commit."""
+    """One transaction for a change, its audit rows and its events; broadcast after commit.
+
+    The sequencer row is locked first, before the change reads or locks anything: writers
+    then always take their locks in the same order (sequencer, then rows), which cannot
+    deadlock. Taken later, it would: a message locks the sequencer, then touches its room's
+    row, while adding a member locks the room's row, then waits for the sequencer.
+    """
     with transaction.atomic():
+        _take_numbers(0, 0)
         yield Changes()
 
 
@@ -238,7 +248,29 @@ def broadcast(events: list[WireEvent]) -> None:
     if layer is None:
         return
     message = {"type": "room.events", "events": [event.as_bus() for event in events]}
+    if not async_to_sync(publish)(layer, message):
+        logger.warning("events %s..%s were not published", events[0].seq, events[-1].seq)
+
+
+# Publishing gives up after this long: the server processes find unpublished events in the
+# database at their next check (every second) anyway, and the caller (a request, a socket
+# command, after its commit) must not hang on a bus that does not answer.
+PUBLISH_TIMEOUT_SECONDS = 1.0
+# After a failure, publishing is not tried again for this long: each try would wait again.
+PUBLISH_PAUSE_SECONDS = 5.0
+_publishing_paused_until = 0.0
+
+
+async def publish(layer: Any, message: dict[str, Any]) -> bool:
+    """Send ``message`` to every server process; False if the bus failed (or failed just
+    before: see PUBLISH_PAUSE_SECONDS)."""
+    global _publishing_paused_until
+    if time.monotonic() < _publishing_paused_until:
+        return False
     try:
-        async_to_sync(layer.group_send)(EVENTS_GROUP, message)
-    except Exception:
-        logger.exception("publishing events %s..%s failed", events[0].seq, events[-1].seq)
+        await asyncio.wait_for(layer.group_send(EVENTS_GROUP, message), PUBLISH_TIMEOUT_SECONDS)
+    except Exception as exc:
+        _publishing_paused_until = time.monotonic() + PUBLISH_PAUSE_SECONDS
+        logger.warning("publishing on the event bus failed: %r", exc)
+        return False
+    return True

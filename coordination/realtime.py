@@ -9,6 +9,10 @@ routes to them, so that the switch from catch-up to live loses and repeats nothi
 
 Membership changes travel in the same ordered stream: a ``member.joined`` event adds the room
 to that user's live connections before it is delivered, a ``member.left`` event removes it after.
+
+Once a second, with connections open, the pump also compares its position with the database
+(to find events whose publication was lost) and closes the connections of users who were
+deactivated since they connected.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any
 from channels.layers import get_channel_layer
 
 from .asyncdb import db_async
-from .events import EVENTS_GROUP, WireEvent
+from .events import EVENTS_GROUP, WireEvent, publish
 from .models import RoomEvent, Sequencer
 
 logger = logging.getLogger(__name__)
@@ -38,8 +42,13 @@ GAP_WAIT_SECONDS = 0.05
 # publication was lost (a Redis restart, a crashed publisher).
 CHECK_INTERVAL_SECONDS = 1.0
 FILL_BATCH = 1000
+# The longest wait between two attempts to fill a gap from a database that fails.
+MAX_RETRY_SECONDS = 2.0
+# How long the pump waits for the bus when subscribing before it goes on without it.
+SUBSCRIBE_TIMEOUT = 2.0
 
 Deliver = Callable[[str], Awaitable[None]]
+Revoke = Callable[[], Awaitable[None]]
 
 
 @dataclass(eq=False)
@@ -50,6 +59,8 @@ class Subscription:
     deliver: Deliver
     # Events up to ``start`` come from the database; the pump sends those after it.
     start: int
+    # Called (once, after detaching) when the user may no longer be connected.
+    revoke: Revoke | None = None
     rooms: set[int] = field(default_factory=set)
     cursor: int = 0
     buffering: bool = True
@@ -77,28 +88,50 @@ class EventPump:
         self._pending: dict[int, WireEvent] = {}
         self._gap_since: float | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._started = asyncio.Event()
-        self._starting = False
+        self._start: asyncio.Task[None] | None = None
+        self._failures = 0
         self.stats = {"delivered": 0, "filled_from_db": 0, "duplicates": 0}
 
     # --- lifecycle ----------------------------------------------------------------------------
     async def ensure_started(self) -> None:
-        if self._started.is_set():
-            return
-        if self._starting:
-            await self._started.wait()
-            return
-        self._starting = True
+        """Start on first use. A start that failed (the database out of reach) is tried again
+        by the next caller; callers waiting meanwhile get its error."""
+        start = self._start
+        if start is None or (start.done() and (start.cancelled() or start.exception())):
+            self._start = start = asyncio.create_task(self._begin())
+        await asyncio.shield(start)
+
+    async def _begin(self) -> None:
         layer = get_channel_layer()
+        channel = None
         if layer is not None:
-            channel = await layer.new_channel("pump.")
-            await layer.group_add(EVENTS_GROUP, channel)
+            # Subscribed first, then positioned: what was published before is in the database.
+            # Without the bus, the pump starts anyway, from the database and the periodic
+            # check, and subscribes when the bus is back.
+            channel = await self._subscribe(layer)
+        try:
+            self.position = await _last_seq()
+        except BaseException:
+            if channel is not None:
+                # The next start subscribes again; this channel would fill up unread.
+                with contextlib.suppress(Exception):
+                    await layer.group_discard(EVENTS_GROUP, channel)
+            raise
+        if layer is not None:
             self._tasks.append(asyncio.create_task(self._read_bus(layer, channel)))
-        # Subscribed first, then positioned: what was published before is in the database.
-        self.position = await _last_seq()
         self._tasks.append(asyncio.create_task(self._process()))
         self._tasks.append(asyncio.create_task(self._tick()))
-        self._started.set()
+
+    async def _subscribe(self, layer: Any) -> str | None:
+        try:
+            channel: str = await asyncio.wait_for(layer.new_channel("pump."), SUBSCRIBE_TIMEOUT)
+            await asyncio.wait_for(layer.group_add(EVENTS_GROUP, channel), SUBSCRIBE_TIMEOUT)
+        except Exception:
+            logger.warning(
+                "subscribing to the event bus failed; the database is watched", exc_info=True
+            )
+            return None
+        return channel
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -109,9 +142,9 @@ class EventPump:
         self._tasks.clear()
 
     # --- connections ---------------------------------------------------------------------------
-    def attach(self, user_id: int, deliver: Deliver) -> Subscription:
+    def attach(self, user_id: int, deliver: Deliver, revoke: Revoke | None = None) -> Subscription:
         """Start buffering every event after the current position for a new connection."""
-        sub = Subscription(user_id=user_id, deliver=deliver, start=self.position)
+        sub = Subscription(user_id=user_id, deliver=deliver, start=self.position, revoke=revoke)
         sub.cursor = self.position
         self._attaching.add(sub)
         return sub
@@ -164,13 +197,21 @@ class EventPump:
         layer = get_channel_layer()
         if layer is None:
             await self._send_ephemeral(message)
-        else:
-            await layer.group_send(EVENTS_GROUP, message)
+            return
+        if not await publish(layer, message):
+            # Best effort: without the bus, at least this process's connections hear it.
+            await self._send_ephemeral(message)
 
     # --- input --------------------------------------------------------------------------------
-    async def _read_bus(self, layer: Any, channel: str) -> None:
+    async def _read_bus(self, layer: Any, channel: str | None) -> None:
         # Never cancel layer.receive from outside: the pub/sub layer unsubscribes on
         # cancellation. This task only moves messages into the pump's own queue.
+        delay = 0.5
+        while channel is None:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+            channel = await self._subscribe(layer)
+        logger.info("listening to the event bus")
         while True:
             try:
                 message = await layer.receive(channel)
@@ -202,6 +243,15 @@ class EventPump:
                 raise
             except Exception:
                 logger.exception("the event pump failed on %s", message.get("type"))
+                self._back_off()
+
+    def _back_off(self) -> None:
+        """After a failure (the database out of reach), wait longer before filling a gap again,
+        instead of retrying in a loop; bus messages and checks go on meanwhile."""
+        self._failures += 1
+        delay = min(MAX_RETRY_SECONDS, 0.1 * 2 ** (self._failures - 1))
+        if self._gap_since is not None:
+            self._gap_since = time.monotonic() + delay - GAP_WAIT_SECONDS
 
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
@@ -218,11 +268,29 @@ class EventPump:
         elif kind == "gap":
             await self._fill(upto=min(self._pending) - 1 if self._pending else None)
         elif kind == "tick" and (self._pending or self.connections):
-            last = await _last_seq()
-            if last > self.position and not self._pending:
-                await self._fill(upto=last)
-            elif self._pending and self._gap_since is None:
-                self._gap_since = time.monotonic()
+            await self._check()
+
+    async def _check(self) -> None:
+        """The periodic check: users no longer allowed, then events the bus did not bring."""
+        users = set(self._by_user) | {sub.user_id for sub in self._attaching}
+        last, inactive = await _check_state(users)
+        for user_id in inactive:
+            await self._revoke_user(user_id)
+        if last > self.position and not self._pending:
+            await self._fill(upto=last)
+        elif self._pending and self._gap_since is None:
+            self._gap_since = time.monotonic()
+
+    async def _revoke_user(self, user_id: int) -> None:
+        subs = [sub for sub in self._attaching if sub.user_id == user_id]
+        subs += self._by_user.get(user_id, ())
+        for sub in subs:
+            self.detach(sub)
+            if sub.revoke is not None:
+                try:
+                    await sub.revoke()
+                except Exception:
+                    logger.warning("closing a revoked connection failed", exc_info=True)
 
     async def _drain_pending(self) -> None:
         while self.position + 1 in self._pending:
@@ -243,6 +311,7 @@ class EventPump:
                 await self._apply(event)
             if len(rows) < FILL_BATCH:
                 break
+        self._failures = 0
         self._gap_since = None
         await self._drain_pending()
 
@@ -304,6 +373,22 @@ class EventPump:
 
 @db_async
 def _last_seq() -> int:
+    return _last_seq_now()
+
+
+@db_async
+def _check_state(user_ids: set[int]) -> tuple[int, set[int]]:
+    """The last event number, and which of these users were deactivated."""
+    from coordination.accounts.models import User
+
+    inactive: set[int] = set()
+    if user_ids:
+        rows = User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True)
+        inactive = set(rows)
+    return _last_seq_now(), inactive
+
+
+def _last_seq_now() -> int:
     value = Sequencer.objects.values_list("event_seq", flat=True).first()
     return int(value or 0)
 

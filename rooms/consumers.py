@@ -12,6 +12,12 @@ Protocol (JSON text frames):
 - Commands: ``{"type": "send"|"edit"|"delete"|"read"|"typing"|"ping", "id": "<request id>", ...}``
   answered by ``{"type": "ok", "id", "data"}`` or ``{"type": "error", "id", "code", "message"}``
   with the same codes as the HTTP API.
+- A connection handles one message at a time, and the catch-up is part of opening it:
+  commands sent before ``ready`` are answered after it, with the connection's rooms known (so
+  typing is never refused for arriving early). A long catch-up delays them; nothing is lost.
+- A user deactivated while connected gets ``not_authenticated`` and the socket is closed with
+  4401: at their next command (typing aside), or at the process's next periodic check (about
+  a second; until then they may still receive events).
 """
 
 from __future__ import annotations
@@ -154,16 +160,24 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
     async def _start(self, after: int | None) -> None:
         """Catch up from the database, then switch to live events without a gap."""
         self.pump = await get_pump()
-        self.sub = self.pump.attach(self.user.pk, self._deliver)
-        start = self.sub.start
+        self.sub = self.pump.attach(self.user.pk, self._deliver, revoke=self._revoked)
+        try:
+            await self._catch_up(self.pump, self.sub, after)
+        except BaseException:
+            # Failed or cancelled (Daphne cancels an application that outlives its client
+            # too long): the pump must not buffer for this connection forever.
+            self.pump.detach(self.sub)
+            raise
+
+    async def _catch_up(self, pump: EventPump, sub: Subscription, after: int | None) -> None:
+        start = sub.start
         rooms = await db_async(queries.rooms_as_of)(self.user, start)
         cursor = start
         if after is not None:
-            try:
-                await db_async(queries.check_resumable)(after)
-            except CoordinationError:
-                self.pump.detach(self.sub)
-                raise
+            await db_async(queries.check_resumable)(after)
+            # The client may be ahead of this process's pump (it saw events through another
+            # process, or over HTTP): the pump must not send those again.
+            cursor = max(start, after)
             while after < start:
                 events = await db_async(queries.visible_events)(
                     self.user, after, start, CATCHUP_PAGE
@@ -174,10 +188,15 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
                     break
                 after = events[-1].seq
         await self.send(text_data=json.dumps({"type": "ready", "seq": cursor}))
-        await self.pump.activate(self.sub, rooms, cursor)
+        await pump.activate(sub, rooms, cursor)
 
     async def _deliver(self, text: str) -> None:
         await self.send(text_data=text)
+
+    async def _revoked(self) -> None:
+        """The user was deactivated: the connection ends as one without credentials."""
+        await self._send_error(None, CoordinationError("not_authenticated"))
+        await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     # --- commands -----------------------------------------------------------------------------
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
@@ -190,7 +209,11 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             except ValueError:
                 raise CoordinationError("malformed_json") from None
             if not isinstance(command, dict):
-                raise CoordinationError("malformed_json")
+                # Valid JSON, but not a command: what the HTTP API answers for such a body.
+                raise CoordinationError(
+                    "invalid_request",
+                    details={"fields": {"non_field_errors": ["Expected a JSON object."]}},
+                )
             request_id = command.get("id")
             handler = self.COMMANDS.get(str(command.get("type")))
             if handler is None:
@@ -203,6 +226,8 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
                 logger.exception("websocket command failed")
                 error = CoordinationError("internal_error")
             await self._send_error(request_id, error)
+            if error.code == "not_authenticated":
+                await self.close(code=CLOSE_NOT_AUTHENTICATED)
 
     async def _send_error(self, request_id: Any, error: CoordinationError) -> None:
         with translation.override(getattr(self, "language", settings.LANGUAGE_CODE)):
@@ -213,6 +238,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
         """Run an action in a worker thread, recorded as coming from this socket."""
 
         def call() -> Any:
+            # The user was active when the socket opened; they must still be now.
+            if not User.objects.filter(pk=self.user.pk, is_active=True).exists():
+                raise CoordinationError("not_authenticated")
             with origin(self.origin):
                 return func(*args, **kwargs)
 
