@@ -220,7 +220,7 @@ INVALID = [
         "send",
         lambda s: {**send_fields(s), "body": "x" * 20000},
         lambda s: ("POST", *rest_send(s)[1:2], {**rest_send(s)[2], "body": "x" * 20000}),
-        "invalid_request",
+        "message_too_long",
     ),
     Refusal("nurse", "send", lambda s: {"client_uuid": "x", "body": "y"}, None, "invalid_request"),
     Refusal(
