@@ -6,6 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -79,8 +80,12 @@ class RoomListView(APIView):
         with transaction.atomic():
             # One snapshot: the rooms as they were at ``seq``; resume the socket from there.
             seq = queries.last_seq()
+            # The rooms as of ``seq``: one left after it is still listed, and the socket's
+            # ``member.left`` (after ``seq``) removes it, so the two views always agree.
             memberships = list(
-                Membership.objects.filter(user=user, left_seq__isnull=True, joined_seq__lte=seq)
+                Membership.objects.filter(user=user, joined_seq__lte=seq).filter(
+                    Q(left_seq__isnull=True) | Q(left_seq__gt=seq)
+                )
             )
             by_room = {m.room_id: m for m in memberships}
             rooms = list(rooms_queryset().filter(pk__in=by_room))

@@ -196,6 +196,18 @@ def test_members_list_their_rooms_with_the_event_position_to_resume_from(
     assert [t["name"] for t in listed["teams"]] == ["Wound care"]
 
 
+def test_the_room_list_is_as_of_its_seq_so_the_socket_can_take_it_from_there(
+    api: Api, room: Room, physician: User, nurse: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    before_leaving = room.__class__.objects.get(pk=room.pk).last_event_seq
+    actions.leave_room(nurse, room.pk)
+    # The list is computed as of a seq taken just before the leave committed.
+    monkeypatch.setattr("rooms.views.queries.last_seq", lambda: before_leaving)
+    body = api(nurse).get("/api/rooms").json()
+    assert body["seq"] == before_leaving
+    assert [r["id"] for r in body["results"]] == [room.pk]
+
+
 @pytest.mark.parametrize("who", ["administrator", "researcher", "outsider"])
 def test_a_non_member_does_not_see_the_room_in_their_list(
     request: pytest.FixtureRequest, api: Api, room: Room, who: str
