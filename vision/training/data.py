@@ -56,7 +56,7 @@ def write_split(seed: int, path: Path = SPLIT_PATH, data_dir: Path = DATA_DIR) -
         "seed": seed,
         "rule": f"blocks of {BLOCK} consecutive stems; {VAL_FRACTION:.0%} of blocks to val, "
         f"{TUNE_FRACTION:.0%} to tune (carved from training data), rest train",
-        **{k: v for k, v in split.items()},
+        **split,
     }
     path.write_text(json.dumps(doc, indent=1) + "\n")
 
@@ -170,10 +170,12 @@ def augment(
         border, value = cv2.BORDER_CONSTANT, (0, 0, 0)
     else:
         border, value = cv2.BORDER_REFLECT_101, (0, 0, 0)
-    img = cv2.warpPerspective(image, hmat, size, flags=cv2.INTER_LINEAR, borderMode=border,
-                              borderValue=value)
-    m = cv2.warpPerspective(mask.astype(np.float32), hmat, size, flags=cv2.INTER_LINEAR,
-                            borderMode=border)
+    img = cv2.warpPerspective(
+        image, hmat, size, flags=cv2.INTER_LINEAR, borderMode=border, borderValue=value
+    )
+    m = cv2.warpPerspective(
+        mask.astype(np.float32), hmat, size, flags=cv2.INTER_LINEAR, borderMode=border
+    )
     f = _photometric(rng, img.astype(np.float32) / 255.0)
     img = _degrade(rng, (f * 255.0 + 0.5).astype(np.uint8))
     rgb = img[..., ::-1].astype(np.float32).transpose(2, 0, 1) / 255.0

@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F  # noqa: N812
+import torch.nn.functional as F
 
 from vision.training import data
 from vision.training.model import ModelConfig, WoundUNet, count_parameters
@@ -65,8 +65,9 @@ def lr_at(step: int, total: int, warmup: int, peak: float, floor: float) -> floa
 
 
 @torch.no_grad()
-def evaluate_coarse(model: torch.nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]],
-                    size: int) -> float:
+def evaluate_coarse(
+    model: torch.nn.Module, pairs: list[tuple[np.ndarray, np.ndarray]], size: int
+) -> float:
     """Mean Dice of the whole photo seen at size x size (the coarse pass), threshold 0.5."""
     model.eval()
     scores = []
@@ -127,8 +128,10 @@ def main(argv: list[str] | None = None) -> None:
         torch.set_rng_state(ckpt["torch_rng"])
         say(f"resumed from epoch {start_epoch}")
     else:
-        say(f"params={count_parameters(model)} train={len(train_pairs)} tune={len(tune_pairs)} "
-            f"args={vars(args)}")
+        say(
+            f"params={count_parameters(model)} train={len(train_pairs)} tune={len(tune_pairs)} "
+            f"args={vars(args)}"
+        )
 
     for epoch in range(start_epoch, args.epochs):
         # one generator per epoch, from the seed: a resumed run sees the same samples
@@ -152,21 +155,33 @@ def main(argv: list[str] | None = None) -> None:
             ema.update(model, step)
             step += 1
             losses.append(loss.item())
-        msg = (f"epoch {epoch + 1}/{args.epochs} loss={np.mean(losses):.4f} "
-               f"lr={opt.param_groups[0]['lr']:.2e} time={time.perf_counter() - t0:.1f}s")
+        msg = (
+            f"epoch {epoch + 1}/{args.epochs} loss={np.mean(losses):.4f} "
+            f"lr={opt.param_groups[0]['lr']:.2e} time={time.perf_counter() - t0:.1f}s"
+        )
         if (epoch + 1) % 5 == 0 or epoch + 1 == args.epochs:
             msg += f" tune_dice_coarse(ema)={evaluate_coarse(ema.model, tune_pairs, args.size):.4f}"
         say(msg)
         state = {
-            "model": model.state_dict(), "ema": ema.model.state_dict(), "opt": opt.state_dict(),
-            "epoch": epoch + 1, "step": step, "torch_rng": torch.get_rng_state(),
+            "model": model.state_dict(),
+            "ema": ema.model.state_dict(),
+            "opt": opt.state_dict(),
+            "epoch": epoch + 1,
+            "step": step,
+            "torch_rng": torch.get_rng_state(),
             "args": {k: str(v) for k, v in vars(args).items()},
         }
         torch.save(state, args.out / "last.tmp")
         (args.out / "last.tmp").replace(ckpt_path)
 
-    torch.save({"ema": ema.model.state_dict(), "config": ModelConfig().__dict__,
-                "args": {k: str(v) for k, v in vars(args).items()}}, args.out / "final.pt")
+    torch.save(
+        {
+            "ema": ema.model.state_dict(),
+            "config": ModelConfig().__dict__,
+            "args": {k: str(v) for k, v in vars(args).items()},
+        },
+        args.out / "final.pt",
+    )
     (args.out / "done.json").write_text(json.dumps({"epochs": args.epochs, "step": step}))
     say("done")
 
