@@ -93,19 +93,27 @@ class Segmenter:
             return np.asarray((prob[0, 0] + prob[1, 0, :, ::-1]) * 0.5, dtype=np.float32)
         return np.asarray(prob[0, 0], dtype=np.float32)
 
-    def _coarse(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[FloatImage, float]:
-        """The whole photo at long side `coarse_side`; returns probabilities and the scale."""
+    def _coarse(self, image_bgr: npt.NDArray[np.uint8]) -> tuple[FloatImage, int]:
+        """The whole photo shrunk by an integer factor k to a long side <= `coarse_side`.
+
+        Returns the probabilities (covering the top-left k*(h//k) x k*(w//k) pixels) and k. An
+        integer factor keeps OpenCV's area resampling on its fast path (4x faster on 12 MP).
+        """
         h, w = image_bgr.shape[:2]
-        scale = min(1.0, self.coarse_side / max(h, w))
-        ch, cw = max(1, round(h * scale)), max(1, round(w * scale))
-        interp = cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR
-        small = cv2.resize(image_bgr, (cw, ch), interpolation=interp) if scale < 1 else image_bgr
+        k = max(1, -(-max(h, w) // self.coarse_side))
+        ch, cw = max(1, h // k), max(1, w // k)
+        if k > 1:
+            small = cv2.resize(
+                image_bgr[: ch * k, : cw * k], (cw, ch), interpolation=cv2.INTER_AREA
+            )
+        else:
+            small = image_bgr
         ph, pw = -ch % _STRIDE, -cw % _STRIDE
         padded = cv2.copyMakeBorder(small, 0, ph, 0, pw, cv2.BORDER_CONSTANT, value=(0, 0, 0))
         prob = self._run(_to_rgb_float(np.asarray(padded, dtype=np.uint8)))[:ch, :cw]
-        return np.ascontiguousarray(prob), scale
+        return np.ascontiguousarray(prob), k
 
-    def _crops(self, coarse: FloatImage, scale: float) -> list[_Crop]:
+    def _crops(self, coarse: FloatImage, k: int) -> list[_Crop]:
         """Square windows around what the coarse pass found, merged where they overlap."""
         found = (coarse >= 0.4).astype(np.uint8)
         _, _, stats, _ = cv2.connectedComponentsWithStats(found, connectivity=8)
@@ -113,7 +121,7 @@ class Segmenter:
         for x, y, bw, bh, area in stats[1:]:
             if area < 4:
                 continue
-            boxes.append((x / scale, y / scale, (x + bw) / scale, (y + bh) / scale, int(area)))
+            boxes.append((x * k, y * k, (x + bw) * k, (y + bh) * k, int(area)))
         boxes.sort(key=lambda b: -b[4])
         min_side = self.input_size / 2.5  # never upsample a crop more than 2.5x
         crops: list[_Crop] = []
@@ -121,7 +129,7 @@ class Segmenter:
             crops.append(_square(x0, y0, x1, y1, self.crop_margin, min_side))
         crops = _merge(crops, min_side)
         # a crop helps only where it sees the photo at a finer scale than the coarse pass did
-        useful = [c for c in crops if self.input_size / c.side > 1.25 * scale]
+        useful = [c for c in crops if self.input_size * k > 1.25 * c.side]
         return useful[: self.max_crops]
 
     def _refine(self, image_bgr: npt.NDArray[np.uint8], crop: _Crop) -> FloatImage:
@@ -152,10 +160,9 @@ class Segmenter:
         """
         image = _check_image(image_bgr)
         h, w = image.shape[:2]
-        coarse, scale = self._coarse(image)
-        crops = self._crops(coarse, scale) if self.refine else []
-        full = cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR) if scale < 1 else coarse
-        full = np.array(full, dtype=np.float32, copy=True)
+        coarse, k = self._coarse(image)
+        crops = self._crops(coarse, k) if self.refine else []
+        full = _upsample(coarse, k, h, w)
         for crop in crops:
             prob = self._refine(image, crop)
             cx0, cy0 = max(0, crop.x0), max(0, crop.y0)
@@ -163,7 +170,7 @@ class Segmenter:
             full[cy0:cy1, cx0:cx1] = prob[
                 cy0 - crop.y0 : cy1 - crop.y0, cx0 - crop.x0 : cx1 - crop.x0
             ]
-        return np.clip(full, 0.0, 1.0, out=full)
+        return full
 
     def predict(self, image_bgr: np.ndarray) -> np.ndarray:
         """Post-processed wound mask, uint8 HxW with 0 (background) or 255 (wound)."""
@@ -176,6 +183,17 @@ def _check_image(image_bgr: np.ndarray) -> npt.NDArray[np.uint8]:
             f"expected an HxWx3 uint8 BGR image, got {image_bgr.dtype} {image_bgr.shape}"
         )
     return np.asarray(image_bgr, dtype=np.uint8)
+
+
+def _upsample(coarse: FloatImage, k: int, h: int, w: int) -> FloatImage:
+    """Coarse probabilities back to h x w (edge rows and columns past k*(h//k) replicated)."""
+    if k == 1:
+        return np.array(coarse, dtype=np.float32)
+    ch, cw = coarse.shape
+    up = cv2.resize(coarse, (cw * k, ch * k), interpolation=cv2.INTER_LINEAR)
+    if up.shape != (h, w):
+        up = cv2.copyMakeBorder(up, 0, h - ch * k, 0, w - cw * k, cv2.BORDER_REPLICATE)
+    return np.asarray(up, dtype=np.float32)
 
 
 def _to_rgb_float(bgr: npt.NDArray[np.uint8]) -> FloatImage:

@@ -207,12 +207,11 @@ def test_a_small_wound_in_a_large_frame_is_refined_at_full_resolution(
 ) -> None:
     # the coarse pass on a 3000-px frame sees at most coarse_side px; a found region must be
     # cut from the full-resolution photo, so the crop plan is in full-resolution pixels
-    coarse = np.zeros((288, 384), np.float32)
+    coarse = np.zeros((272, 363), np.float32)
     coarse[100:110, 200:212] = 0.9
-    scale = 384 / 4000
-    crops = segmenter._crops(coarse, scale)
+    crops = segmenter._crops(coarse, 11)  # 4000 x 3000 shrunk 11-fold
     assert len(crops) == 1
     crop = crops[0]
-    assert crop.x0 < 200 / scale < crop.x0 + crop.side
-    assert crop.y0 < 100 / scale < crop.y0 + crop.side
-    assert crop.side < 1000
+    assert crop.x0 < 205 * 11 < crop.x0 + crop.side
+    assert crop.y0 < 105 * 11 < crop.y0 + crop.side
+    assert 12 * 11 <= crop.side < 1000
