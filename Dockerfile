@@ -1,0 +1,15 @@
+# The server image: Daphne (web), Celery (worker, beat) and the management commands.
+FROM python:3.11-slim AS base
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/data
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends gettext libgl1 libglib2.0-0 \
+    && rm -rf /var/lib/apt/lists/*
+COPY requirements/base.lock requirements/base.lock
+RUN pip install -r requirements/base.lock
+COPY . .
+RUN SECRET_KEY=build python manage.py compilemessages -v 0 \
+    && SECRET_KEY=build python manage.py collectstatic --no-input -v 0
+RUN useradd --system --uid 1000 --home /app app && mkdir -p /data && chown app /data
+USER app
+EXPOSE 8000
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "asgi:application"]

@@ -1,0 +1,152 @@
+"""Errors with stable codes, shared by the HTTP API, the WebSocket and the web client.
+
+An action raises :class:`CoordinationError` with a code from :data:`MESSAGES`; every edge turns
+it into ``{"code": ..., "message": ...}`` with the message translated into the caller's
+language. Codes never change once released: clients switch on them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+# code -> (HTTP status, human message saying what to do)
+MESSAGES: dict[str, tuple[int, Promise]] = {
+    "not_authenticated": (401, _("Sign in to continue.")),
+    "csrf_failed": (
+        403,
+        _("The security token of this page is missing or expired. Reload the page, then retry."),
+    ),
+    "invalid_credentials": (400, _("The e-mail address or the password is wrong.")),
+    "rate_limited": (429, _("Too many attempts. Wait a few minutes, then try again.")),
+    "permission_denied": (403, _("Your role does not allow this. Ask a coordinator.")),
+    "not_found": (404, _("Nothing is here. Check the address.")),
+    "method_not_allowed": (405, _("This address does not accept that method.")),
+    "not_acceptable": (406, _("This address answers in JSON only; accept application/json.")),
+    "malformed_json": (400, _("The request body is not valid JSON.")),
+    "unsupported_media_type": (415, _("Send the request body as JSON.")),
+    "request_too_large": (413, _("The request is too large. Send less at once.")),
+    "invalid_request": (400, _("Some fields are missing or invalid; see details.")),
+    "room_not_found": (404, _("This room does not exist or you are not a member of it.")),
+    "message_not_found": (404, _("This message does not exist or you cannot see it.")),
+    "user_not_found": (404, _("This person does not exist or you cannot see them.")),
+    "team_not_found": (404, _("This team does not exist or you cannot see it.")),
+    "not_the_author": (403, _("Only the author of a message can edit it.")),
+    "message_deleted": (409, _("This message was deleted; it cannot be changed.")),
+    "message_too_long": (400, _("The message is too long. Split it into several messages.")),
+    "message_empty": (400, _("Write something before sending.")),
+    "client_uuid_conflict": (
+        409,
+        _("This client UUID was already used for a different message. Generate a new one."),
+    ),
+    "reply_not_in_room": (400, _("You can only reply to a message of the same room.")),
+    "direct_room_fixed": (
+        400,
+        _("The members of a direct conversation cannot change; start a group room instead."),
+    ),
+    "already_a_member": (409, _("This person is already a member of the room.")),
+    "not_a_member": (404, _("This person is not a member of the room.")),
+    "last_member": (
+        400,
+        _("You are the last member; a room cannot be left empty. Archive it instead."),
+    ),
+    "room_archived": (409, _("This room is archived; unarchive it to post again.")),
+    "resync_required": (
+        410,
+        _("Too much has changed since you were last connected. Reload the rooms."),
+    ),
+    "unknown_command": (400, _("Unknown command. Update the app.")),
+    "internal_error": (500, _("Something went wrong on the server. Try again in a moment.")),
+}
+
+
+class CsrfFailed(drf.PermissionDenied):
+    """A cookie-authenticated unsafe request without a valid CSRF token."""
+
+
+class CoordinationError(Exception):
+    """An expected refusal: a stable code, a translated message, optional details."""
+
+    def __init__(self, code: str, *, details: dict[str, Any] | None = None) -> None:
+        if code not in MESSAGES:
+            raise ValueError(f"unknown error code {code!r}")
+        super().__init__(code)
+        self.code = code
+        self.details = details or {}
+
+    @property
+    def status(self) -> int:
+        return MESSAGES[self.code][0]
+
+    @property
+    def message(self) -> str:
+        return str(MESSAGES[self.code][1])
+
+    def as_dict(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.details:
+            body["details"] = self.details
+        return body
+
+
+def invalid_field(name: str, message: str) -> CoordinationError:
+    """``invalid_request`` naming one field, shaped like a serializer's field errors:
+    ``{"fields": {name: [message]}}``."""
+    return CoordinationError("invalid_request", details={"fields": {name: [message]}})
+
+
+_DRF_CODES: list[tuple[type[drf.APIException], str]] = [
+    (CsrfFailed, "csrf_failed"),
+    (drf.NotAuthenticated, "not_authenticated"),
+    (drf.AuthenticationFailed, "not_authenticated"),
+    (drf.PermissionDenied, "permission_denied"),
+    (drf.NotFound, "not_found"),
+    (drf.MethodNotAllowed, "method_not_allowed"),
+    (drf.NotAcceptable, "not_acceptable"),
+    (drf.ParseError, "malformed_json"),
+    (drf.UnsupportedMediaType, "unsupported_media_type"),
+    (drf.Throttled, "rate_limited"),
+    (drf.ValidationError, "invalid_request"),
+]
+
+
+def as_coordination_error(exc: Exception) -> CoordinationError | None:
+    """Map DRF's and Django's exceptions onto our codes; None for unexpected exceptions."""
+    if isinstance(exc, CoordinationError):
+        return exc
+    from django.core.exceptions import PermissionDenied, RequestDataTooBig
+    from django.http import Http404
+
+    if isinstance(exc, Http404):
+        return CoordinationError("not_found")
+    if isinstance(exc, RequestDataTooBig):
+        return CoordinationError("request_too_large")
+    if isinstance(exc, PermissionDenied):
+        return CoordinationError("permission_denied")
+    for exc_type, code in _DRF_CODES:
+        if isinstance(exc, exc_type):
+            details: dict[str, Any] | None = None
+            if isinstance(exc, drf.ValidationError):
+                details = {"fields": exc.detail}
+            elif isinstance(exc, drf.Throttled) and getattr(exc, "wait", None) is not None:
+                details = {"retry_after_seconds": int(exc.wait)}  # type: ignore[attr-defined]
+            return CoordinationError(code, details=details)
+    return None
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    """DRF exception handler: every refusal answers ``{"code", "message"[, "details"]}``."""
+    error = as_coordination_error(exc)
+    if error is None:
+        return exception_handler(exc, context)
+    response = Response(error.as_dict(), status=error.status)
+    if "retry_after_seconds" in error.details:
+        response["Retry-After"] = str(error.details["retry_after_seconds"])
+    if isinstance(exc, drf.NotAuthenticated | drf.AuthenticationFailed):
+        response["WWW-Authenticate"] = 'Bearer realm="api"'
+    return response

@@ -1,0 +1,462 @@
+"""Everything that changes rooms and messages. The only place that writes, audits and emits.
+
+Each action checks access (``access.py``), writes in one transaction with its audit rows and
+room events (``coordination.events.record_changes``); the events reach every connected member
+after commit.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import IntegrityError
+from django.utils import timezone
+from django.utils.translation import gettext
+
+from coordination.accounts.access import access_team, access_user
+from coordination.accounts.models import Team, TeamMembership, User
+from coordination.accounts.permissions import Perm
+from coordination.errors import CoordinationError, invalid_field
+from coordination.events import Changes, record_changes
+
+from .access import access_message, access_room, require_perm
+from .models import (
+    MAX_MESSAGE_LENGTH,
+    Membership,
+    Mention,
+    Message,
+    MessageEdit,
+    Room,
+    RoomTeam,
+)
+from .serializers import message_payload, messages_queryset, user_summary
+
+MENTION = re.compile(r"(?<![\w@.])@([a-z0-9][a-z0-9._-]{0,59})", re.IGNORECASE)
+
+
+# --- rooms ------------------------------------------------------------------------------------
+def room_summary(room: Room) -> dict[str, Any]:
+    return {"id": room.pk, "kind": room.kind, "name": room.name, "topic": room.topic}
+
+
+def _join(
+    changes: Changes,
+    room: Room,
+    user: User,
+    *,
+    by: User | None,
+    via_team: Team | None = None,
+) -> Membership | None:
+    """Let ``user`` into ``room`` unless already in; emits ``member.joined``."""
+    if Membership.objects.filter(room=room, user=user, left_seq__isnull=True).exists():
+        return None
+    seq = changes.event(
+        room.pk,
+        "member.joined",
+        {
+            "user": user_summary(user),
+            "by": user_summary(by),
+            "via_team": via_team.pk if via_team else None,
+            "room": room_summary(room),
+        },
+    )
+    return Membership.objects.create(
+        room=room, user=user, via_team=via_team, joined_seq=seq, last_read_seq=seq
+    )
+
+
+def _leave(changes: Changes, membership: Membership, *, by: User | None, reason: str) -> None:
+    seq = changes.event(
+        membership.room_id,
+        "member.left",
+        {"user": user_summary(membership.user), "by": user_summary(by), "reason": reason},
+    )
+    membership.left_seq = seq
+    membership.left_at = timezone.now()
+    membership.save(update_fields=["left_seq", "left_at"])
+
+
+def create_group_room(
+    actor: User,
+    *,
+    name: str,
+    topic: str = "",
+    organisation_id: int | None = None,
+    member_ids: Iterable[int] = (),
+    team_ids: Iterable[int] = (),
+) -> Room:
+    """A group room in one of the actor's organisations, with the actor as first member."""
+    require_perm(actor, Perm.ROOM_CREATE_GROUP)
+    from coordination.accounts.permissions import organisations_where
+
+    allowed = organisations_where(actor, Perm.ROOM_CREATE_GROUP)
+    if organisation_id is None:
+        organisation_id = min(allowed)
+    elif organisation_id not in allowed:
+        raise CoordinationError("permission_denied")
+    members = [access_user(actor, pk) for pk in dict.fromkeys(member_ids) if pk != actor.pk]
+    teams = [access_team(actor, pk) for pk in dict.fromkeys(team_ids)]
+    with record_changes() as changes:
+        room = Room.objects.create(
+            kind=Room.Kind.GROUP,
+            name=name.strip(),
+            topic=topic.strip(),
+            organisation_id=organisation_id,
+            created_by=actor,
+        )
+        changes.audit(actor, "room.create", target=room, data={"name": room.name})
+        changes.event(
+            room.pk, "room.created", {"room": room_summary(room), "by": user_summary(actor)}
+        )
+        _join(changes, room, actor, by=actor)
+        for member in members:
+            _join(changes, room, member, by=actor)
+        for team in teams:
+            _link_team(changes, room, team, by=actor)
+    return room
+
+
+def get_or_create_direct_room(actor: User, other_ids: Iterable[int]) -> tuple[Room, bool]:
+    """The direct conversation between the actor and others (one per set of people)."""
+    require_perm(actor, Perm.ROOM_CREATE_DIRECT)
+    others = [access_user(actor, pk) for pk in dict.fromkeys(other_ids) if pk != actor.pk]
+    if not others:
+        raise invalid_field("members", gettext("Name someone else."))
+    key = ":".join(str(pk) for pk in sorted([actor.pk, *(u.pk for u in others)]))
+    existing = Room.objects.filter(direct_key=key).first()
+    if existing is not None:
+        return existing, False
+    try:
+        with record_changes() as changes:
+            room = Room.objects.create(kind=Room.Kind.DIRECT, direct_key=key, created_by=actor)
+            changes.audit(actor, "room.create_direct", target=room)
+            changes.event(
+                room.pk, "room.created", {"room": room_summary(room), "by": user_summary(actor)}
+            )
+            for user in [actor, *others]:
+                _join(changes, room, user, by=actor)
+    except IntegrityError:
+        # Both people started the same conversation at once: the other one won.
+        return Room.objects.get(direct_key=key), False
+    return room, True
+
+
+def _link_team(changes: Changes, room: Room, team: Team, *, by: User) -> None:
+    if RoomTeam.objects.filter(room=room, team=team).exists():
+        return
+    RoomTeam.objects.create(room=room, team=team, added_by=by)
+    changes.audit(by, "room.add_team", target=room, data={"team": team.pk})
+    changes.event(
+        room.pk,
+        "room.team_added",
+        {
+            "team": {"id": team.pk, "name": team.name, "organisation": team.organisation.name},
+            "by": user_summary(by),
+        },
+    )
+    for membership in TeamMembership.objects.filter(team=team).select_related("user"):
+        if membership.user.is_active:
+            _join(changes, room, membership.user, by=by, via_team=team)
+
+
+def add_members(
+    actor: User, room_id: int, *, user_ids: Iterable[int] = (), team_ids: Iterable[int] = ()
+) -> Room:
+    """Add people and teams to a group or case room the actor belongs to."""
+    with record_changes() as changes:
+        room = access_room(actor, room_id, for_update=True)
+        require_perm(actor, Perm.ROOM_MANAGE_MEMBERS)
+        if room.kind == Room.Kind.DIRECT:
+            raise CoordinationError("direct_room_fixed")
+        users = [access_user(actor, pk) for pk in dict.fromkeys(user_ids)]
+        teams = [access_team(actor, pk) for pk in dict.fromkeys(team_ids)]
+        if (
+            users
+            and all(
+                Membership.objects.filter(room=room, user=u, left_seq__isnull=True).exists()
+                for u in users
+            )
+            and not teams
+        ):
+            raise CoordinationError("already_a_member")
+        for user in users:
+            if _join(changes, room, user, by=actor) is not None:
+                changes.audit(actor, "room.add_member", target=room, data={"user": user.pk})
+        for team in teams:
+            _link_team(changes, room, team, by=actor)
+    return room
+
+
+def remove_member(actor: User, room_id: int, user_id: int) -> None:
+    """Take someone out of a room (``leave_room`` when it is oneself)."""
+    with record_changes() as changes:
+        room = access_room(actor, room_id, for_update=True)
+        if user_id != actor.pk:
+            require_perm(actor, Perm.ROOM_MANAGE_MEMBERS)
+        if room.kind == Room.Kind.DIRECT:
+            raise CoordinationError("direct_room_fixed")
+        membership = (
+            Membership.objects.filter(room=room, user_id=user_id, left_seq__isnull=True)
+            .select_related("user")
+            .first()
+        )
+        if membership is None:
+            raise CoordinationError("not_a_member")
+        if Membership.objects.filter(room=room, left_seq__isnull=True).count() == 1:
+            raise CoordinationError("last_member")
+        reason = "left" if user_id == actor.pk else "removed"
+        changes.audit(actor, f"room.member_{reason}", target=room, data={"user": user_id})
+        _leave(changes, membership, by=actor, reason=reason)
+
+
+def leave_room(actor: User, room_id: int) -> None:
+    remove_member(actor, room_id, actor.pk)
+
+
+def remove_team(actor: User, room_id: int, team_id: int) -> None:
+    """Unlink a team; its members who came only through it leave the room."""
+    with record_changes() as changes:
+        room = access_room(actor, room_id, for_update=True)
+        require_perm(actor, Perm.ROOM_MANAGE_MEMBERS)
+        link = RoomTeam.objects.filter(room=room, team_id=team_id).select_related("team").first()
+        if link is None:
+            raise CoordinationError("team_not_found")
+        link.delete()
+        changes.audit(actor, "room.remove_team", target=room, data={"team": team_id})
+        changes.event(
+            room.pk,
+            "room.team_removed",
+            {"team": {"id": team_id, "name": link.team.name}, "by": user_summary(actor)},
+        )
+        still_linked = RoomTeam.objects.filter(room=room).values("team_id")
+        for membership in Membership.objects.filter(
+            room=room, via_team_id=team_id, left_seq__isnull=True
+        ).select_related("user"):
+            other_team = TeamMembership.objects.filter(
+                user=membership.user, team_id__in=still_linked
+            ).first()
+            if other_team is not None:
+                membership.via_team_id = other_team.team_id
+                membership.save(update_fields=["via_team"])
+            else:
+                _leave(changes, membership, by=actor, reason="team_removed")
+
+
+def join_team_rooms(changes: Changes, membership: TeamMembership, *, by: User | None) -> None:
+    """A new team member joins the rooms the team is linked to (called by accounts actions)."""
+    for link in RoomTeam.objects.filter(team=membership.team).select_related("room"):
+        _join(changes, link.room, membership.user, by=by, via_team=membership.team)
+
+
+def leave_team_rooms(changes: Changes, user: User, team: Team, *, by: User | None) -> None:
+    """A user who leaves a team leaves the rooms they were in only through it."""
+    for membership in Membership.objects.filter(
+        user=user, via_team=team, left_seq__isnull=True
+    ).select_related("user"):
+        _leave(changes, membership, by=by, reason="team_left")
+
+
+# --- messages ---------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Sent:
+    message: Message
+    created: bool
+
+
+def _validate_body(body: str) -> str:
+    if len(body) > MAX_MESSAGE_LENGTH:
+        raise CoordinationError("message_too_long")
+    if not body.strip():
+        raise CoordinationError("message_empty")
+    return body
+
+
+def _mentions(room: Room, body: str) -> list[tuple[int, int | None]]:
+    """(user id, via team id) for each member named in ``body``."""
+    names = {match.lower() for match in MENTION.findall(body)}
+    if not names:
+        return []
+    active = Membership.objects.filter(room=room, left_seq__isnull=True)
+    found: dict[int, int | None] = {}
+    for user_id in active.filter(user__handle__in=names).values_list("user_id", flat=True):
+        found[user_id] = None
+    teams = Team.objects.filter(
+        slug__in=names, memberships__user__room_memberships__in=active
+    ).distinct()
+    for team in teams:
+        for user_id in active.filter(user__team_memberships__team=team).values_list(
+            "user_id", flat=True
+        ):
+            found.setdefault(user_id, team.pk)
+    return sorted(found.items())
+
+
+def send_message(
+    actor: User,
+    room_id: int,
+    *,
+    client_uuid: uuid.UUID,
+    body: str,
+    reply_to_id: int | None = None,
+    kind: str = Message.Kind.TEXT,
+    data: dict[str, Any] | None = None,
+) -> Sent:
+    """Post a message. Sending again with the same ``client_uuid`` returns the original."""
+    existing = _existing_send(actor, client_uuid, room_id, body)
+    if existing is not None:
+        return Sent(existing, created=False)
+    body = _validate_body(body) if kind == Message.Kind.TEXT else body
+    try:
+        with record_changes() as changes:
+            room = access_room(actor, room_id)
+            require_perm(actor, Perm.MESSAGE_SEND)
+            if room.is_archived:
+                raise CoordinationError("room_archived")
+            reply_to = None
+            if reply_to_id is not None:
+                reply_to = Message.objects.filter(pk=reply_to_id, room=room).first()
+                if reply_to is None:
+                    raise CoordinationError("reply_not_in_room")
+            # A message's place in the room is the number of the event that posts it.
+            seq = changes.reserve()
+            message = Message.objects.create(
+                room=room,
+                author=actor,
+                kind=kind,
+                body=body,
+                data=data or {},
+                client_uuid=client_uuid,
+                reply_to=reply_to,
+                seq=seq,
+            )
+            Mention.objects.bulk_create(
+                Mention(message=message, user_id=user_id, via_team_id=team_id)
+                for user_id, team_id in _mentions(room, body)
+            )
+            changes.audit(actor, "message.send", target=message, data={"room": room.pk})
+            Room.objects.filter(pk=room.pk).update(last_message=message)
+            _emit_message(changes, message, "message.posted", seq=seq)
+    except IntegrityError:
+        existing = _existing_send(actor, client_uuid, room_id, body)
+        if existing is None:
+            raise
+        return Sent(existing, created=False)
+    return Sent(message, created=True)
+
+
+def _existing_send(actor: User, client_uuid: uuid.UUID, room_id: int, body: str) -> Message | None:
+    message = messages_queryset().filter(author=actor, client_uuid=client_uuid).first()
+    if message is None:
+        return None
+    if message.room_id != room_id or (message.body != body and not message.edited_at):
+        raise CoordinationError("client_uuid_conflict")
+    # A retry from someone who has since left the room learns nothing new.
+    access_room(actor, room_id)
+    return message
+
+
+def _emit_message(
+    changes: Changes, message: Message, event_type: str, *, seq: int | None = None
+) -> None:
+    fresh = messages_queryset().get(pk=message.pk)
+    changes.event(message.room_id, event_type, {"message": message_payload(fresh)}, seq=seq)
+
+
+def edit_message(actor: User, message_id: int, *, body: str) -> Message:
+    """Change a message's text, keeping what it said before."""
+    body = _validate_body(body)
+    with record_changes() as changes:
+        message = access_message(actor, message_id, for_update=True)
+        require_perm(actor, Perm.MESSAGE_SEND)
+        if message.author_id != actor.pk:
+            raise CoordinationError("not_the_author")
+        if message.is_deleted:
+            raise CoordinationError("message_deleted")
+        if message.body == body:
+            return message
+        MessageEdit.objects.create(message=message, previous_body=message.body, edited_by=actor)
+        message.body = body
+        message.edited_at = timezone.now()
+        message.save(update_fields=["body", "edited_at"])
+        Mention.objects.filter(message=message).delete()
+        Mention.objects.bulk_create(
+            Mention(message=message, user_id=user_id, via_team_id=team_id)
+            for user_id, team_id in _mentions(message.room, body)
+        )
+        changes.audit(actor, "message.edit", target=message)
+        _emit_message(changes, message, "message.edited")
+    return message
+
+
+def delete_message(actor: User, message_id: int) -> Message:
+    """Replace a message by a tombstone; its text is kept in the edit history for the record."""
+    with record_changes() as changes:
+        message = access_message(actor, message_id, for_update=True)
+        if message.author_id != actor.pk:
+            require_perm(actor, Perm.MESSAGE_MODERATE)
+        else:
+            require_perm(actor, Perm.MESSAGE_SEND)
+        if message.is_deleted:
+            return message
+        MessageEdit.objects.create(message=message, previous_body=message.body, edited_by=actor)
+        message.body = ""
+        message.deleted_at = timezone.now()
+        message.deleted_by = actor
+        message.save(update_fields=["body", "deleted_at", "deleted_by"])
+        changes.audit(actor, "message.delete", target=message)
+        _emit_message(changes, message, "message.deleted")
+    return message
+
+
+# --- read markers -----------------------------------------------------------------------------
+def mark_read(actor: User, room_id: int, seq: int) -> Membership:
+    """Move the actor's read marker forward to ``seq`` (never back, never past the room's end)."""
+    with record_changes() as changes:
+        access_room(actor, room_id)
+        membership = Membership.objects.select_for_update().get(
+            room_id=room_id, user=actor, left_seq__isnull=True
+        )
+        room = Room.objects.get(pk=room_id)
+        target = min(seq, room.last_event_seq)
+        if target <= membership.last_read_seq:
+            return membership
+        membership.last_read_seq = target
+        membership.save(update_fields=["last_read_seq"])
+        from .serializers import unread_counts
+
+        unread, mentions = unread_counts(actor, [membership])[room_id]
+        changes.event(
+            room_id,
+            "read.updated",
+            {"last_read_seq": target, "unread_count": unread, "mention_count": mentions},
+            recipient_id=actor.pk,
+        )
+    return membership
+
+
+def check_typing(actor: User, room_id: int) -> None:
+    """Typing is ephemeral; this only checks that the actor may post in the room."""
+    access_room(actor, room_id)
+    require_perm(actor, Perm.MESSAGE_SEND)
+
+
+__all__ = [
+    "Sent",
+    "add_members",
+    "check_typing",
+    "create_group_room",
+    "delete_message",
+    "edit_message",
+    "get_or_create_direct_room",
+    "join_team_rooms",
+    "leave_room",
+    "leave_team_rooms",
+    "mark_read",
+    "remove_member",
+    "remove_team",
+    "send_message",
+]
