@@ -39,6 +39,12 @@ def segmenter() -> Segmenter:
     return load_segmenter()
 
 
+def read(path: Path, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    image = cv2.imread(str(path), flags)
+    assert image is not None, path
+    return image
+
+
 def disk(mask: np.ndarray, centre: tuple[int, int], radius: int) -> None:
     cv2.circle(mask, centre, radius, 1.0, thickness=-1)
 
@@ -96,8 +102,8 @@ def test_dice_on_validation_photos_is_above_the_floor(segmenter: Segmenter) -> N
     stems = json.loads(SPLIT.read_text())["val"][:VAL_SAMPLE]
     scores = []
     for stem in stems:
-        photo = cv2.imread(str(DATA / "images" / f"{stem}.jpg"), cv2.IMREAD_COLOR)
-        truth = cv2.imread(str(DATA / "labels" / f"{stem}.png"), cv2.IMREAD_GRAYSCALE)
+        photo = read(DATA / "images" / f"{stem}.jpg")
+        truth = read(DATA / "labels" / f"{stem}.png", cv2.IMREAD_GRAYSCALE)
         scores.append(dice(segmenter.predict(photo), truth))
     assert float(np.mean(scores)) >= DICE_FLOOR
 
@@ -181,7 +187,7 @@ def test_segment_folder_writes_one_binary_png_per_photo(tmp_path: Path) -> None:
     written = segment_folder(photos, tmp_path / "masks")
     assert sorted(p.name for p in written) == ["a.png", "b.png", "c.png"]
     for path in written:
-        mask = cv2.imread(str(path), cv2.IMREAD_UNCHANGED)
+        mask = read(path, cv2.IMREAD_UNCHANGED)
         assert mask.shape == (80, 120)
         assert set(np.unique(mask)) <= {0, 255}
 

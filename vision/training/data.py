@@ -143,8 +143,8 @@ def _degrade(rng: np.random.Generator, img: Array) -> Array:
             kernel = np.zeros((k, k), np.float32)
             kernel[k // 2, :] = 1.0 / k
             rot = cv2.getRotationMatrix2D((k / 2 - 0.5, k / 2 - 0.5), rng.uniform(0, 180), 1.0)
-            kernel = cv2.warpAffine(kernel, rot, (k, k))
-            img = cv2.filter2D(img, -1, kernel / max(kernel.sum(), 1e-6))
+            rotated = np.asarray(cv2.warpAffine(kernel, rot, (k, k)), dtype=np.float32)
+            img = cv2.filter2D(img, -1, rotated / max(rotated.sum(), 1e-6))
     if rng.random() < 0.15:
         f = rng.uniform(0.3, 0.7)
         small = cv2.resize(img, (max(8, int(s * f)),) * 2, interpolation=cv2.INTER_AREA)
@@ -155,8 +155,9 @@ def _degrade(rng: np.random.Generator, img: Array) -> Array:
     if rng.random() < 0.4:
         q = int(rng.integers(25, 90))
         ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, q])
-        if ok:
-            img = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+        decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR) if ok else None
+        if decoded is not None:
+            img = decoded
     return img
 
 

@@ -121,20 +121,27 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     scores = Scores([], [])
     latencies: list[float] = []
     decodes: list[float] = []
+    shape = "-"
     for stem, image_path, mask_path in pairs:
         image = cv2.imread(str(image_path), cv2.IMREAD_COLOR)
         truth = cv2.imread(str(mask_path), cv2.IMREAD_GRAYSCALE)
+        if image is None or truth is None:
+            raise SystemExit(f"cannot read {image_path} or {mask_path}")
         if args.zoom_out > 1:
             image, truth = zoom_out(image, truth, args.zoom_out, args.frame)
             _, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 92])
             t = time.perf_counter()
-            image = cv2.imdecode(buf, cv2.IMREAD_COLOR)
+            decoded = cv2.imdecode(buf, cv2.IMREAD_COLOR)
             decodes.append(time.perf_counter() - t)
+            if decoded is None:
+                raise SystemExit(f"cannot decode the zoomed-out {stem}")
+            image = decoded
         t = time.perf_counter()
         prob = seg.probabilities(image)
         pred = (prob >= args.threshold) if args.raw else postprocess(prob, args.threshold)
         latencies.append(time.perf_counter() - t)
         scores.add(np.asarray(pred), truth)
+        shape = f"{image.shape[1]}x{image.shape[0]}"
         if args.per_image:
             print(
                 f"{stem} dice={scores.dice[-1]:.4f} iou={scores.iou[-1]:.4f} "
@@ -146,7 +153,6 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     summary["latency_ms_p90"] = 1000 * float(np.percentile(latencies, 90))
     if decodes:
         summary["decode_ms_median"] = 1000 * float(np.median(decodes))
-    shape = f"{image.shape[1]}x{image.shape[0]}"
     print(
         f"model {args.model.name} ({seg.version}), {args.images or args.split}, "
         f"{summary['n']} photos ({shape}), threads={args.threads}, coarse={seg.coarse_side}, "

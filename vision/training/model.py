@@ -40,7 +40,7 @@ class FusedMBConv(nn.Module):
         self.residual = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.body(x)
+        y: torch.Tensor = self.body(x)
         return x + y if self.residual else y
 
 
@@ -58,7 +58,7 @@ class MBConv(nn.Module):
         self.residual = stride == 1 and cin == cout
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        y = self.body(x)
+        y: torch.Tensor = self.body(x)
         return x + y if self.residual else y
 
 
@@ -76,7 +76,8 @@ class DecoderBlock(nn.Module):
     def forward(self, x: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
         x = F.interpolate(x, size=skip.shape[-2:], mode="bilinear", align_corners=False)
         x = self.fuse(torch.cat([x, skip], dim=1))
-        return x + self.refine(x)
+        y: torch.Tensor = self.refine(x)
+        return x + y
 
 
 @dataclass(frozen=True)

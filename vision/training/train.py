@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> None:
     aug = data.AugConfig(size=args.size)
 
     torch.manual_seed(args.seed)
-    model = WoundUNet(ModelConfig()).to(memory_format=torch.channels_last)
+    model = WoundUNet(ModelConfig()).to(memory_format=torch.channels_last)  # type: ignore[call-overload]
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     ema = Ema(model, decay=0.998)
     steps_per_epoch = max(1, len(train_pairs) // args.batch)
@@ -143,14 +143,15 @@ def main(argv: list[str] | None = None) -> None:
         losses = []
         for b in range(steps_per_epoch):
             idx = order[b * args.batch : (b + 1) * args.batch]
-            xs, ys = zip(*(data.augment(rng, *train_pairs[i], aug) for i in idx), strict=True)
+            samples = [data.augment(rng, train_pairs[i][0], train_pairs[i][1], aug) for i in idx]
+            xs, ys = zip(*samples, strict=True)
             x = torch.from_numpy(np.stack(xs)).contiguous(memory_format=torch.channels_last)
             y = torch.from_numpy(np.stack(ys)).contiguous(memory_format=torch.channels_last)
             for g in opt.param_groups:
                 g["lr"] = lr_at(step, total, warmup, args.lr, args.lr * 0.01)
             loss = dice_bce_loss(model(x), y)
             opt.zero_grad(set_to_none=True)
-            loss.backward()
+            loss.backward()  # type: ignore[no-untyped-call]
             opt.step()
             ema.update(model, step)
             step += 1
