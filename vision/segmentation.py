@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MODEL_PATH: Path = Path(__file__).resolve().parent / "models" / "wound-seg-1.onnx"
 IMAGE_SUFFIXES = frozenset({".jpg", ".jpeg", ".png"})
+MASK_SIDE = 2048  # long side of the grid `predict` post-processes on
 _STRIDE = 32  # the network's total downsampling: inputs are padded to a multiple of it
 
 FloatImage = npt.NDArray[np.float32]
@@ -133,7 +134,7 @@ class Segmenter:
         return useful[: self.max_crops]
 
     def _refine(self, image_bgr: npt.NDArray[np.uint8], crop: _Crop) -> FloatImage:
-        """Probabilities of the crop window at its full-resolution size (side x side)."""
+        """Probabilities of the crop window at the model's input size."""
         h, w = image_bgr.shape[:2]
         x0, y0, side = crop.x0, crop.y0, crop.side
         cx0, cy0 = max(0, x0), max(0, y0)
@@ -150,8 +151,25 @@ class Segmenter:
         s = self.input_size
         interp = cv2.INTER_AREA if side > s else cv2.INTER_LINEAR
         resized = np.asarray(cv2.resize(window, (s, s), interpolation=interp), dtype=np.uint8)
-        prob = self._run(_to_rgb_float(resized))
-        return np.asarray(cv2.resize(prob, (side, side), interpolation=cv2.INTER_LINEAR))
+        return self._run(_to_rgb_float(resized))
+
+    def _probabilities(self, image: npt.NDArray[np.uint8], oh: int, ow: int) -> FloatImage:
+        """Probabilities of the whole photo on an oh x ow grid (the photo's size or smaller)."""
+        h, w = image.shape[:2]
+        sx, sy = ow / w, oh / h
+        coarse, k = self._coarse(image)
+        crops = self._crops(coarse, k) if self.refine else []
+        out = _upsample(coarse, oh, ow)
+        for crop in crops:
+            prob = self._refine(image, crop)
+            ox0, oy0 = round(crop.x0 * sx), round(crop.y0 * sy)
+            ox1, oy1 = round((crop.x0 + crop.side) * sx), round((crop.y0 + crop.side) * sy)
+            if ox1 <= ox0 or oy1 <= oy0:
+                continue
+            prob = np.asarray(cv2.resize(prob, (ox1 - ox0, oy1 - oy0)), dtype=np.float32)
+            cx0, cy0, cx1, cy1 = max(0, ox0), max(0, oy0), min(ow, ox1), min(oh, oy1)
+            out[cy0:cy1, cx0:cx1] = prob[cy0 - oy0 : cy1 - oy0, cx0 - ox0 : cx1 - ox0]
+        return out
 
     def probabilities(self, image_bgr: np.ndarray) -> np.ndarray:
         """Wound probability, float32 HxW in [0, 1] at the image's size.
@@ -159,22 +177,22 @@ class Segmenter:
         Precondition: `image_bgr` is an HxWx3 uint8 BGR image (as cv2.imread returns).
         """
         image = _check_image(image_bgr)
-        h, w = image.shape[:2]
-        coarse, k = self._coarse(image)
-        crops = self._crops(coarse, k) if self.refine else []
-        full = _upsample(coarse, k, h, w)
-        for crop in crops:
-            prob = self._refine(image, crop)
-            cx0, cy0 = max(0, crop.x0), max(0, crop.y0)
-            cx1, cy1 = min(w, crop.x0 + crop.side), min(h, crop.y0 + crop.side)
-            full[cy0:cy1, cx0:cx1] = prob[
-                cy0 - crop.y0 : cy1 - crop.y0, cx0 - crop.x0 : cx1 - crop.x0
-            ]
-        return full
+        return self._probabilities(image, *image.shape[:2])
 
     def predict(self, image_bgr: np.ndarray) -> np.ndarray:
-        """Post-processed wound mask, uint8 HxW with 0 (background) or 255 (wound)."""
-        return postprocess(self.probabilities(image_bgr))
+        """Post-processed wound mask, uint8 HxW with 0 (background) or 255 (wound).
+
+        On large photos the mask is made on a grid of long side <= `MASK_SIDE` (finer than any
+        pass of the network sees the photo) and enlarged to the photo's size: post-processing a
+        12 MP map would cost more than the network.
+        """
+        image = _check_image(image_bgr)
+        h, w = image.shape[:2]
+        f = max(1, -(-max(h, w) // MASK_SIDE))
+        if f == 1:
+            return postprocess(self._probabilities(image, h, w))
+        mask = postprocess(self._probabilities(image, -(-h // f), -(-w // f)))
+        return np.asarray(cv2.resize(mask, (w, h), interpolation=cv2.INTER_NEAREST), np.uint8)
 
 
 def _check_image(image_bgr: np.ndarray) -> npt.NDArray[np.uint8]:
@@ -185,15 +203,15 @@ def _check_image(image_bgr: np.ndarray) -> npt.NDArray[np.uint8]:
     return np.asarray(image_bgr, dtype=np.uint8)
 
 
-def _upsample(coarse: FloatImage, k: int, h: int, w: int) -> FloatImage:
-    """Coarse probabilities back to h x w (edge rows and columns past k*(h//k) replicated)."""
-    if k == 1:
+def _upsample(coarse: FloatImage, h: int, w: int) -> FloatImage:
+    """Coarse probabilities stretched to h x w (a new array).
+
+    The coarse pass covered k*(h//k) x k*(w//k) pixels of the photo; stretching it over the few
+    pixels past that (< k) shifts the far edge by under one coarse pixel.
+    """
+    if coarse.shape == (h, w):
         return np.array(coarse, dtype=np.float32)
-    ch, cw = coarse.shape
-    up = cv2.resize(coarse, (cw * k, ch * k), interpolation=cv2.INTER_LINEAR)
-    if up.shape != (h, w):
-        up = cv2.copyMakeBorder(up, 0, h - ch * k, 0, w - cw * k, cv2.BORDER_REPLICATE)
-    return np.asarray(up, dtype=np.float32)
+    return np.asarray(cv2.resize(coarse, (w, h), interpolation=cv2.INTER_LINEAR), np.float32)
 
 
 def _to_rgb_float(bgr: npt.NDArray[np.uint8]) -> FloatImage:
