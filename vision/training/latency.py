@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import time
 from collections.abc import Callable
+from functools import partial
 
 import cv2
 import numpy as np
@@ -55,8 +56,8 @@ def main(argv: list[str] | None = None) -> None:
     print("decode 4000x3000 JPEG:", timed(lambda: cv2.imdecode(jpeg, cv2.IMREAD_COLOR), args.runs))
     for flip in (False, True):
         seg = Segmenter(threads=args.threads, flip=flip)
-        print(f"predict 512x512, flip={flip}:", timed(lambda s=seg: s.predict(photo), args.runs))
-        print(f"predict 4000x3000, flip={flip}:", timed(lambda s=seg: s.predict(frame), args.runs))
+        print(f"predict 512x512, flip={flip}:", timed(partial(seg.predict, photo), args.runs))
+        print(f"predict 4000x3000, flip={flip}:", timed(partial(seg.predict, frame), args.runs))
 
 
 if __name__ == "__main__":
