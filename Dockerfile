@@ -12,4 +12,4 @@ RUN SECRET_KEY=build python manage.py compilemessages -v 0 \
 RUN useradd --system --uid 1000 --home /app app && mkdir -p /data && chown app /data
 USER app
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "asgi:application"]
+CMD ["python", "-m", "coordination.server", "-b", "0.0.0.0", "-p", "8000", "asgi:application"]

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := coordination.settings
 
-.PHONY: run test check lint typecheck worker beat bench bench-vision lock messages clean
+.PHONY: run test check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision lock messages clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,7 +26,7 @@ run: $(VENV)/.base
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(PY) manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
-	$(VENV)/bin/daphne -b $(HOST) -p $(PORT) asgi:application
+	$(PY) -m coordination.server -b $(HOST) -p $(PORT) asgi:application
 
 ## make test: install the development tools and run the whole test suite
 test: $(VENV)/.dev
@@ -50,8 +50,16 @@ worker: $(VENV)/.base
 beat: $(VENV)/.base
 	$(VENV)/bin/celery -A coordination beat --loglevel=INFO
 
+## make bench: the WebSocket fan-out benchmark, every mode (needs local PostgreSQL and Redis;
+## see benchmarks/README.md). bench-fixed, bench-knee, bench-catchup, bench-idle: one mode each.
+## (the command is echoed to stderr, so that `BENCH_ARGS=--json` leaves clean JSON on stdout)
 bench: $(VENV)/.dev
-	$(PY) benchmarks/ws_fanout.py $(BENCH_ARGS)
+	@echo "$(PY) benchmarks/ws_fanout.py $(BENCH_ARGS)" >&2
+	@$(PY) benchmarks/ws_fanout.py $(BENCH_ARGS)
+
+bench-fixed bench-knee bench-catchup bench-idle: $(VENV)/.dev
+	@echo "$(PY) benchmarks/ws_fanout.py --mode $(@:bench-%=%) $(BENCH_ARGS)" >&2
+	@$(PY) benchmarks/ws_fanout.py --mode $(@:bench-%=%) $(BENCH_ARGS)
 
 ## make bench-vision: time per analysis stage (12 MP, 3 MP) against OpenCV's decode, preview verdict
 bench-vision: $(VENV)/.dev

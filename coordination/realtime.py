@@ -38,10 +38,12 @@ logger = logging.getLogger(__name__)
 # How long an out-of-order event waits for the ones before it to arrive from the bus before
 # the pump reads them from the database.
 GAP_WAIT_SECONDS = 0.05
-# How often an idle pump compares its position with the database, to find events whose
-# publication was lost (a Redis restart, a crashed publisher).
+# How often a pump compares its position with the database, to find events whose publication
+# was lost (a Redis restart, a crashed publisher), unless events arrived meanwhile.
 CHECK_INTERVAL_SECONDS = 1.0
 FILL_BATCH = 1000
+# While events flow, deactivated users are still looked for this often.
+USER_CHECK_SECONDS = 5.0
 # The longest wait between two attempts to fill a gap from a database that fails.
 MAX_RETRY_SECONDS = 2.0
 # How long the pump waits for the bus when subscribing before it goes on without it.
@@ -87,6 +89,9 @@ class EventPump:
         self._inbox: asyncio.Queue[Any] = asyncio.Queue()
         self._pending: dict[int, WireEvent] = {}
         self._gap_since: float | None = None
+        self._last_from_bus = 0.0
+        self._users_checked_at = time.monotonic()
+        self._reach_waiters: list[asyncio.Future[None]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._start: asyncio.Task[None] | None = None
         self._failures = 0
@@ -256,6 +261,7 @@ class EventPump:
     async def _handle(self, message: dict[str, Any]) -> None:
         kind = message.get("type")
         if kind == "room.events":
+            self._last_from_bus = time.monotonic()
             for raw in message["events"]:
                 event = WireEvent.from_bus(raw)
                 if event.seq <= self.position:
@@ -271,11 +277,23 @@ class EventPump:
             await self._check()
 
     async def _check(self) -> None:
-        """The periodic check: users no longer allowed, then events the bus did not bring."""
+        """The periodic check: users no longer allowed, then events the bus did not bring.
+
+        While events arrive from the bus, a lost one shows as a gap before the next, and a
+        read here would only hold up the events behind it: then only the users are checked,
+        every few seconds.
+        """
+        now = time.monotonic()
+        busy = not self._pending and now - self._last_from_bus < CHECK_INTERVAL_SECONDS
+        if busy and now - self._users_checked_at < USER_CHECK_SECONDS:
+            return
+        self._users_checked_at = now
         users = set(self._by_user) | {sub.user_id for sub in self._attaching}
         last, inactive = await _check_state(users)
         for user_id in inactive:
             await self._revoke_user(user_id)
+        if busy:
+            return
         if last > self.position and not self._pending:
             await self._fill(upto=last)
         elif self._pending and self._gap_since is None:
@@ -316,8 +334,30 @@ class EventPump:
         await self._drain_pending()
 
     # --- output -------------------------------------------------------------------------------
+    async def reach(self, seq: int, timeout: float) -> bool:
+        """Wait until the pump has taken in every event up to ``seq`` (committed, maybe not yet
+        come through the bus); False if it has not within ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while self.position < seq:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return False
+            waiter = asyncio.get_running_loop().create_future()
+            self._reach_waiters.append(waiter)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(waiter, left)
+        return True
+
+    def _wake_reach_waiters(self) -> None:
+        waiters, self._reach_waiters = self._reach_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+
     async def _apply(self, event: WireEvent) -> None:
         self.position = event.seq
+        if self._reach_waiters:
+            self._wake_reach_waiters()
         text = event.to_json()
         for sub in list(self._attaching):
             sub.buffer.append((event, text))
@@ -371,13 +411,8 @@ class EventPump:
                     await sub.deliver(text)
 
 
-@db_async
-def _last_seq() -> int:
-    return _last_seq_now()
-
-
-@db_async
-def _check_state(user_ids: set[int]) -> tuple[int, set[int]]:
+# The pump's reads have a thread of their own: they must never wait behind commands.
+def _read_check_state(user_ids: set[int]) -> tuple[int, set[int]]:
     """The last event number, and which of these users were deactivated."""
     from coordination.accounts.models import User
 
@@ -385,20 +420,24 @@ def _check_state(user_ids: set[int]) -> tuple[int, set[int]]:
     if user_ids:
         rows = User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True)
         inactive = set(rows)
-    return _last_seq_now(), inactive
+    return _read_last_seq(), inactive
 
 
-def _last_seq_now() -> int:
+def _read_last_seq() -> int:
     value = Sequencer.objects.values_list("event_seq", flat=True).first()
     return int(value or 0)
 
 
-@db_async
-def _events_after(after: int, upto: int | None, limit: int) -> list[WireEvent]:
+def _read_events_after(after: int, upto: int | None, limit: int) -> list[WireEvent]:
     rows = RoomEvent.objects.filter(seq__gt=after).order_by("seq")
     if upto is not None:
         rows = rows.filter(seq__lte=upto)
     return [WireEvent.from_row(row) for row in rows[:limit]]
+
+
+_last_seq = db_async(_read_last_seq, pool="pump")
+_check_state = db_async(_read_check_state, pool="pump")
+_events_after = db_async(_read_events_after, pool="pump")
 
 
 _pumps: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, EventPump] = (

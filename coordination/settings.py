@@ -230,6 +230,11 @@ SPECTACULAR_SETTINGS = {
 }
 
 # --- Real time --------------------------------------------------------------------------------
+# Threads per server process that run database work for WebSocket commands, handshakes and
+# catch-ups, started as needed; each holds one database connection (the event pump has one
+# more of its own). Messages posted at the same time share a transaction (group commit), at
+# most one per thread waiting: with 4, 100 posts/s already queued for threads.
+DB_THREADS = int(os.environ.get("DB_THREADS", "16"))
 # How long room events are kept for clients that resume after a disconnection.
 EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "30"))
 # Most events one catch-up answer carries; a client further behind pages through them.

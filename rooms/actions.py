@@ -9,21 +9,31 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import IntegrityError
+from django.db import DatabaseError, IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext
 
 from coordination.accounts.access import access_team, access_user
 from coordination.accounts.models import Team, TeamMembership, User
 from coordination.accounts.permissions import Perm
+from coordination.context import Origin, current_origin
 from coordination.errors import CoordinationError, invalid_field
-from coordination.events import Changes, record_changes
+from coordination.events import (
+    AuditEntry,
+    Changes,
+    NewEvent,
+    Writes,
+    allocate_ids,
+    pipelined,
+    record_changes,
+)
+from coordination.groupcommit import GroupCommit
 
-from .access import access_message, access_room, require_perm
+from .access import access_message, access_room, check_send, require_perm
 from .models import (
     MAX_MESSAGE_LENGTH,
     Membership,
@@ -265,6 +275,8 @@ def leave_team_rooms(changes: Changes, user: User, team: Team, *, by: User | Non
 class Sent:
     message: Message
     created: bool
+    # The message as its ``message.posted`` event carried it; None for a retry (read it).
+    payload: dict[str, Any] | None = None
 
 
 def _validate_body(body: str) -> str:
@@ -275,12 +287,12 @@ def _validate_body(body: str) -> str:
     return body
 
 
-def _mentions(room: Room, body: str) -> list[tuple[int, int | None]]:
+def _mentions(room_id: int, body: str) -> list[tuple[int, int | None]]:
     """(user id, via team id) for each member named in ``body``."""
     names = {match.lower() for match in MENTION.findall(body)}
     if not names:
         return []
-    active = Membership.objects.filter(room=room, left_seq__isnull=True)
+    active = Membership.objects.filter(room_id=room_id, left_seq__isnull=True)
     found: dict[int, int | None] = {}
     for user_id in active.filter(user__handle__in=names).values_list("user_id", flat=True):
         found[user_id] = None
@@ -305,53 +317,190 @@ def send_message(
     kind: str = Message.Kind.TEXT,
     data: dict[str, Any] | None = None,
 ) -> Sent:
-    """Post a message. Sending again with the same ``client_uuid`` returns the original."""
-    existing = _existing_send(actor, client_uuid, room_id, body)
-    if existing is not None:
-        return Sent(existing, created=False)
-    body = _validate_body(body) if kind == Message.Kind.TEXT else body
+    """Post a message. Sending again with the same ``client_uuid`` returns the original.
+
+    Called inside a transaction, the message is written in it. Otherwise messages sent at the
+    same time by the threads of a process are written in one transaction (``_posting``): each
+    has its own number, event and audit row, and the event log's lock is taken once for all.
+    """
+
+    def prepare() -> _Post | Sent:
+        check = check_send(actor, room_id, client_uuid)
+        if check.existing_id is not None:
+            return Sent(_existing_message(actor, check.existing_id, room_id, body), False)
+        text = _validate_body(body) if kind == Message.Kind.TEXT else body
+        check.require()
+        return _prepare_post(actor, room_id, kind, text, data or {}, client_uuid, reply_to_id)
+
     try:
-        with record_changes() as changes:
-            room = access_room(actor, room_id)
-            require_perm(actor, Perm.MESSAGE_SEND)
-            if room.is_archived:
-                raise CoordinationError("room_archived")
-            reply_to = None
-            if reply_to_id is not None:
-                reply_to = Message.objects.filter(pk=reply_to_id, room=room).first()
-                if reply_to is None:
-                    raise CoordinationError("reply_not_in_room")
-            # A message's place in the room is the number of the event that posts it.
-            seq = changes.reserve()
-            message = Message.objects.create(
-                room=room,
-                author=actor,
-                kind=kind,
-                body=body,
-                data=data or {},
-                client_uuid=client_uuid,
-                reply_to=reply_to,
-                seq=seq,
-            )
-            Mention.objects.bulk_create(
-                Mention(message=message, user_id=user_id, via_team_id=team_id)
-                for user_id, team_id in _mentions(room, body)
-            )
-            changes.audit(actor, "message.send", target=message, data={"room": room.pk})
-            Room.objects.filter(pk=room.pk).update(last_message=message)
-            _emit_message(changes, message, "message.posted", seq=seq)
+        if not transaction.get_connection().in_atomic_block:
+            post = prepare()
+            if isinstance(post, Sent):
+                return post
+            try:
+                return _posting.submit(post)
+            except DatabaseError:
+                # The shared transaction failed (a retry racing its original, a lost
+                # connection): written alone, this message meets its own fate below.
+                pass
+        # prepare() only reads (no row locks): the reservation may take the sequencer lock.
+        with record_changes(lock_first=False) as changes:
+            post = prepare()
+            if isinstance(post, Sent):
+                return post
+            return _write_posts(changes, [post])[0]
     except IntegrityError:
         existing = _existing_send(actor, client_uuid, room_id, body)
         if existing is None:
             raise
         return Sent(existing, created=False)
-    return Sent(message, created=True)
+
+
+@dataclass(frozen=True)
+class _Post:
+    """A message checked and ready to be written: its author may post it there, now."""
+
+    actor: User
+    room_id: int
+    kind: str
+    body: str
+    data: dict[str, Any]
+    client_uuid: uuid.UUID
+    reply_to: Message | None
+    mentions: list[tuple[int, int | None]]
+    origin: Origin
+    # Its key, taken from the table's sequence here rather than by the shared transaction
+    # (PostgreSQL); None elsewhere.
+    message_id: int | None
+
+
+def _prepare_post(
+    actor: User,
+    room_id: int,
+    kind: str,
+    body: str,
+    data: dict[str, Any],
+    client_uuid: uuid.UUID,
+    reply_to_id: int | None,
+) -> _Post:
+    """The rest of a checked message: its reply (in the same room), its mentions, its key."""
+    reply_to = None
+    if reply_to_id is not None:
+        reply_to = (
+            Message.objects.select_related("author").filter(pk=reply_to_id, room_id=room_id).first()
+        )
+        if reply_to is None:
+            raise CoordinationError("reply_not_in_room")
+    mentions = _mentions(room_id, body)
+    ids = allocate_ids(Message, 1)
+    return _Post(
+        actor,
+        room_id,
+        kind,
+        body,
+        data,
+        client_uuid,
+        reply_to,
+        mentions,
+        current_origin(),
+        ids[0] if ids else None,
+    )
+
+
+def _write_posts(changes: Changes, posts: Sequence[_Post]) -> list[Sent]:
+    """Write checked messages, in order: rows, mentions, audit rows, ``message.posted`` events.
+
+    A message's place in its room is the number of the event that posts it. From the
+    reservation to the commit every other writer waits (the sequencer row is locked), so the
+    work there is kept to the least: the messages' keys were taken when they were checked
+    (PostgreSQL), and everything after the reservation is sent in one go (``Writes``), with
+    the commit when run in ``pipelined``: on PostgreSQL, two round trips under the lock
+    (numbers; writes and commit) whatever the number of messages.
+    """
+    keys = [post.message_id for post in posts]
+    ids = keys if None not in keys else None
+    first = changes.reserve(len(posts), audits=len(posts))
+    messages = [
+        Message(
+            pk=ids[index] if ids else None,
+            room_id=post.room_id,
+            author=post.actor,
+            kind=post.kind,
+            body=post.body,
+            data=post.data,
+            client_uuid=post.client_uuid,
+            reply_to=post.reply_to,
+            seq=first + index,
+        )
+        for index, post in enumerate(posts)
+    ]
+    writes = Writes()
+    if ids is None:
+        Message.objects.bulk_create(messages)  # the database gives the keys
+    else:
+        writes.insert(messages)
+    writes.insert(
+        [
+            Mention(message=message, user_id=user_id, via_team_id=team_id)
+            for message, post in zip(messages, posts, strict=True)
+            for user_id, team_id in post.mentions
+        ]
+    )
+    changes.audit_many(
+        [
+            AuditEntry.of(
+                post.actor,
+                "message.send",
+                target=message,
+                data={"room": post.room_id},
+                origin=post.origin,
+            )
+            for message, post in zip(messages, posts, strict=True)
+        ],
+        writes=writes,
+    )
+    # Everything the payloads show is here: no need to read it back.
+    changes.add_events(
+        [
+            NewEvent(
+                message.seq,
+                post.room_id,
+                "message.posted",
+                {"message": message_payload(message, mentions=[u for u, _ in post.mentions])},
+                room_fields={"last_message_id": message.pk},
+            )
+            for message, post in zip(messages, posts, strict=True)
+        ],
+        writes=writes,
+    )
+    writes.run()
+    posted = changes.events[-len(posts) :]
+    return [
+        Sent(message, created=True, payload=event.data["message"])
+        for message, event in zip(messages, posted, strict=True)
+    ]
+
+
+def _write_posts_together(posts: Sequence[_Post]) -> list[Sent]:
+    # Its first statement is the reservation, which takes the sequencer lock.
+    with pipelined(), record_changes(lock_first=False) as changes:
+        return _write_posts(changes, posts)
+
+
+_posting: GroupCommit[_Post, Sent] = GroupCommit(_write_posts_together)
 
 
 def _existing_send(actor: User, client_uuid: uuid.UUID, room_id: int, body: str) -> Message | None:
-    message = messages_queryset().filter(author=actor, client_uuid=client_uuid).first()
-    if message is None:
+    pk = Message.objects.filter(author=actor, client_uuid=client_uuid).values_list("pk")[:1]
+    found = list(pk)
+    if not found:
         return None
+    return _existing_message(actor, found[0][0], room_id, body)
+
+
+def _existing_message(actor: User, message_id: int, room_id: int, body: str) -> Message:
+    """The message a retried send returns, if it is the same send."""
+    message = messages_queryset().get(pk=message_id)
     if message.room_id != room_id or (message.body != body and not message.edited_at):
         raise CoordinationError("client_uuid_conflict")
     # A retry from someone who has since left the room learns nothing new.
@@ -385,7 +534,7 @@ def edit_message(actor: User, message_id: int, *, body: str) -> Message:
         Mention.objects.filter(message=message).delete()
         Mention.objects.bulk_create(
             Mention(message=message, user_id=user_id, via_team_id=team_id)
-            for user_id, team_id in _mentions(message.room, body)
+            for user_id, team_id in _mentions(message.room_id, body)
         )
         changes.audit(actor, "message.edit", target=message)
         _emit_message(changes, message, "message.edited")

@@ -22,6 +22,7 @@ Protocol (JSON text frames):
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Awaitable, Callable
@@ -50,7 +51,13 @@ from .serializers import (
 
 logger = logging.getLogger(__name__)
 
-CATCHUP_PAGE = 500
+# A reconnecting client gets a small first page at once, then large ones.
+CATCHUP_FIRST_PAGE = 100
+CATCHUP_PAGE = 1000
+CATCHUP_SLICE = 100
+# How long a resuming connection waits for this process to hear of events already committed
+# (they are on their way over the bus); past it, they come after ``ready`` instead.
+REACH_TIMEOUT_SECONDS = 1.0
 CLOSE_NOT_AUTHENTICATED = 4401
 
 
@@ -160,35 +167,59 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
     async def _start(self, after: int | None) -> None:
         """Catch up from the database, then switch to live events without a gap."""
         self.pump = await get_pump()
+        if after is not None:
+            # What was committed before the client came back is caught up before ``ready``,
+            # even if this process has not heard of it yet (it is on its way over the bus).
+            committed = await db_async(queries.last_seq)()
+            if after < committed:
+                await self.pump.reach(committed, REACH_TIMEOUT_SECONDS)
         self.sub = self.pump.attach(self.user.pk, self._deliver, revoke=self._revoked)
         try:
-            await self._catch_up(self.pump, self.sub, after)
+            await self._begin(self.pump, self.sub, after)
         except BaseException:
             # Failed or cancelled (Daphne cancels an application that outlives its client
             # too long): the pump must not buffer for this connection forever.
             self.pump.detach(self.sub)
             raise
 
-    async def _catch_up(self, pump: EventPump, sub: Subscription, after: int | None) -> None:
+    async def _begin(self, pump: EventPump, sub: Subscription, after: int | None) -> None:
         start = sub.start
-        rooms = await db_async(queries.rooms_as_of)(self.user, start)
+        rooms, frames = await db_async(queries.catch_up_start)(
+            self.user, start, after, CATCHUP_FIRST_PAGE
+        )
         cursor = start
         if after is not None:
-            await db_async(queries.check_resumable)(after)
             # The client may be ahead of this process's pump (it saw events through another
             # process, or over HTTP): the pump must not send those again.
             cursor = max(start, after)
-            while after < start:
-                events = await db_async(queries.visible_events)(
-                    self.user, after, start, CATCHUP_PAGE
-                )
-                for event in events:
-                    await self.send(text_data=event.to_json())
-                if len(events) < CATCHUP_PAGE:
-                    break
-                after = events[-1].seq
+            await self._catch_up(frames, start)
         await self.send(text_data=json.dumps({"type": "ready", "seq": cursor}))
         await pump.activate(sub, rooms, cursor)
+
+    async def _catch_up(self, frames: list[tuple[int, str]], upto: int) -> None:
+        """Send ``frames`` (the first page of what the user missed, up to ``upto``), then the
+        rest, in order, a page at a time.
+
+        The next page is read while one is sent, and the event loop is let go every
+        ``CATCHUP_SLICE`` frames, so that a client far behind does not hold up the others.
+        """
+        read = db_async(queries.visible_frames)
+        size = CATCHUP_FIRST_PAGE
+        page: asyncio.Future[list[tuple[int, str]]] | None = None
+        try:
+            while True:
+                if len(frames) == size and frames[-1][0] < upto:
+                    page = asyncio.ensure_future(read(self.user, frames[-1][0], upto, CATCHUP_PAGE))
+                for index, (_, frame) in enumerate(frames, start=1):
+                    await self.send(text_data=frame)
+                    if index % CATCHUP_SLICE == 0:
+                        await asyncio.sleep(0)
+                if page is None:
+                    return
+                frames, size, page = await page, CATCHUP_PAGE, None
+        finally:
+            if page is not None and not page.done():
+                page.cancel()
 
     async def _deliver(self, text: str) -> None:
         await self.send(text_data=text)
@@ -257,7 +288,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
                 body=data["body"],
                 reply_to_id=data.get("reply_to"),
             )
-            return {"created": sent.created, "message": _payload(sent.message.pk)}
+            # A new message's payload is the one its event carried; a retry's is read again.
+            payload = sent.payload if sent.payload is not None else _payload(sent.message.pk)
+            return {"created": sent.created, "message": payload}
 
         result: dict[str, Any] = await self._run(send)
         return result

@@ -50,9 +50,15 @@ class MessageSerializer(serializers.Serializer[Message]):
     is_deleted = serializers.BooleanField()
 
 
-def message_payload(message: Message) -> dict[str, Any]:
-    """A message as every client sees it. A deleted message keeps its place, not its content."""
+def message_payload(message: Message, *, mentions: list[int] | None = None) -> dict[str, Any]:
+    """A message as every client sees it. A deleted message keeps its place, not its content.
+
+    ``mentions``: the ids of the users it mentions, when the caller knows them (it has just
+    written them); else they are read through ``message.mentions``.
+    """
     deleted = message.is_deleted
+    if mentions is None:
+        mentions = [m.user_id for m in message.mentions.all()]
     reply: dict[str, Any] | None = None
     if message.reply_to_id is not None and message.reply_to is not None:
         parent = message.reply_to
@@ -72,7 +78,7 @@ def message_payload(message: Message) -> dict[str, Any]:
         "data": {} if deleted else message.data,
         "client_uuid": str(message.client_uuid) if message.client_uuid else None,
         "reply_to": reply,
-        "mentions": [] if deleted else sorted(m.user_id for m in message.mentions.all()),
+        "mentions": [] if deleted else sorted(mentions),
         "created_at": message.created_at.isoformat(),
         "edited_at": message.edited_at.isoformat() if message.edited_at else None,
         "deleted_at": message.deleted_at.isoformat() if message.deleted_at else None,

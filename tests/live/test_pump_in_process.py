@@ -78,7 +78,7 @@ async def test_a_connection_whose_catch_up_fails_leaves_nothing_in_the_pump(
     def fail(*args: Any) -> list[Any]:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(queries, "visible_events", fail)
+    monkeypatch.setattr(queries, "visible_frames", fail)
     client = communicator(nurse, after=0)
     await client.connect()
     with pytest.raises(RuntimeError):
@@ -98,7 +98,7 @@ async def test_a_connection_cancelled_during_its_catch_up_leaves_nothing_in_the_
         time.sleep(0.5)
         return []
 
-    monkeypatch.setattr(queries, "visible_events", slow)
+    monkeypatch.setattr(queries, "visible_frames", slow)
     client = communicator(nurse, after=0)
     await client.connect()
     await asyncio.sleep(0.1)

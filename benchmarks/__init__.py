@@ -1,0 +1,1 @@
+"""Load and latency benchmarks; see README.md."""
