@@ -36,6 +36,18 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
     "message_not_found": (404, _("This message does not exist or you cannot see it.")),
     "user_not_found": (404, _("This person does not exist or you cannot see them.")),
     "team_not_found": (404, _("This team does not exist or you cannot see it.")),
+    "case_not_found": (404, _("This case does not exist or it is not shared with you.")),
+    "patient_not_found": (404, _("This patient does not exist or you cannot see them.")),
+    "wound_site_not_found": (
+        404,
+        _("This wound site does not exist or its case is not shared with you."),
+    ),
+    "photo_not_found": (404, _("This photo does not exist or its case is not shared with you.")),
+    "measurement_not_found": (
+        404,
+        _("This measurement does not exist or its case is not shared with you."),
+    ),
+    "alert_not_found": (404, _("This alert does not exist or its case is not shared with you.")),
     "not_the_author": (403, _("Only the author of a message can edit it.")),
     "message_deleted": (409, _("This message was deleted; it cannot be changed.")),
     "message_too_long": (400, _("The message is too long. Split it into several messages.")),

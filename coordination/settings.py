@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "coordination.accounts",
     "coordination.audit",
     "rooms",
+    "cases",
 ]
 
 MIDDLEWARE = [

@@ -490,6 +490,57 @@ def _write_posts_together(posts: Sequence[_Post]) -> list[Sent]:
 _posting: GroupCommit[_Post, Sent] = GroupCommit(_write_posts_together)
 
 
+def post_message(
+    changes: Changes,
+    *,
+    room_id: int,
+    author: User | None,
+    kind: str,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    client_uuid: uuid.UUID | None = None,
+) -> Message:
+    """Write a message of any kind (a photo, an alert, a form response, a system notice) in
+    the caller's open :func:`record_changes`, with its ``message.posted`` event.
+
+    For other apps' actions, which have checked access themselves. ``author`` None: the
+    system, or a patient (``data["from_patient"]``).
+    """
+    seq = changes.reserve(1)
+    message = Message.objects.create(
+        room_id=room_id,
+        author=author,
+        kind=kind,
+        body=body,
+        data=data or {},
+        client_uuid=client_uuid,
+        seq=seq,
+    )
+    changes.add_events(
+        [
+            NewEvent(
+                seq,
+                room_id,
+                "message.posted",
+                {"message": message_payload(message, mentions=[])},
+                room_fields={"last_message_id": message.pk},
+            )
+        ]
+    )
+    return message
+
+
+def update_message_data(changes: Changes, message_id: int, data: dict[str, Any]) -> Message:
+    """Replace a message's ``data`` (a measurement attached to its photo, an alert
+    acknowledged) and tell the room with a ``message.updated`` event. Called by actions that
+    checked access, inside their :func:`record_changes`."""
+    message = Message.objects.select_for_update().get(pk=message_id)
+    message.data = data
+    message.save(update_fields=["data"])
+    _emit_message(changes, message, "message.updated")
+    return message
+
+
 def _existing_send(actor: User, client_uuid: uuid.UUID, room_id: int, body: str) -> Message | None:
     pk = Message.objects.filter(author=actor, client_uuid=client_uuid).values_list("pk")[:1]
     found = list(pk)

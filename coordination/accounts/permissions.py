@@ -22,6 +22,13 @@ class Perm(StrEnum):
     DIRECTORY_VIEW_ORGANISATION = "directory.view_organisation"
     ORGANISATION_MANAGE = "organisation.manage"
     AUDIT_VIEW = "audit.view"
+    PATIENT_REGISTER = "patient.register"
+    CASE_OPEN = "case.open"
+    CASE_MANAGE = "case.manage"
+    PHOTO_UPLOAD = "photo.upload"
+    MEASUREMENT_REVIEW = "measurement.review"
+    ALERT_ACKNOWLEDGE = "alert.acknowledge"
+    PATIENT_LINK_ISSUE = "patient_link.issue"
 
 
 PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
@@ -33,6 +40,13 @@ PERMISSION_DESCRIPTIONS: dict[Perm, str] = {
     Perm.DIRECTORY_VIEW_ORGANISATION: "See everyone in their organisations' directory",
     Perm.ORGANISATION_MANAGE: "Manage the teams and memberships of their organisation",
     Perm.AUDIT_VIEW: "Read and verify the audit trail of their organisation",
+    Perm.PATIENT_REGISTER: "Register a patient in their organisation",
+    Perm.CASE_OPEN: "Open a case for a patient of their organisation",
+    Perm.CASE_MANAGE: "Close, reopen and invite people to a case they belong to",
+    Perm.PHOTO_UPLOAD: "Post wound photos to a case they belong to",
+    Perm.MEASUREMENT_REVIEW: "Validate, correct or reject a measurement, or draw one by hand",
+    Perm.ALERT_ACKNOWLEDGE: "Acknowledge an alert in a case they belong to",
+    Perm.PATIENT_LINK_ISSUE: "Issue and revoke a patient's link to a case they belong to",
 }
 
 _CLINICAL = {
@@ -41,14 +55,31 @@ _CLINICAL = {
     Perm.ROOM_MANAGE_MEMBERS,
     Perm.MESSAGE_SEND,
     Perm.DIRECTORY_VIEW_ORGANISATION,
+    Perm.PATIENT_REGISTER,
+    Perm.CASE_OPEN,
+    Perm.CASE_MANAGE,
+    Perm.PHOTO_UPLOAD,
+    Perm.MEASUREMENT_REVIEW,
+    Perm.ALERT_ACKNOWLEDGE,
+    Perm.PATIENT_LINK_ISSUE,
 }
 
 MATRIX: dict[Role, frozenset[Perm]] = {
     Role.PHYSICIAN: frozenset(_CLINICAL),
     Role.NURSE: frozenset(_CLINICAL),
     # Guests: they work in the cases and rooms shared with them, and see the people there.
-    Role.COMMUNITY_NURSE: frozenset({Perm.ROOM_CREATE_DIRECT, Perm.MESSAGE_SEND}),
-    Role.COORDINATOR: frozenset(_CLINICAL | {Perm.MESSAGE_MODERATE}),
+    # They photograph and review the wounds of the cases shared with them.
+    Role.COMMUNITY_NURSE: frozenset(
+        {
+            Perm.ROOM_CREATE_DIRECT,
+            Perm.MESSAGE_SEND,
+            Perm.PHOTO_UPLOAD,
+            Perm.MEASUREMENT_REVIEW,
+            Perm.ALERT_ACKNOWLEDGE,
+        }
+    ),
+    # Coordinators organise care; they do not judge wounds.
+    Role.COORDINATOR: frozenset((_CLINICAL - {Perm.MEASUREMENT_REVIEW}) | {Perm.MESSAGE_MODERATE}),
     Role.RESEARCHER: frozenset({Perm.ROOM_CREATE_DIRECT, Perm.MESSAGE_SEND}),
     Role.ADMINISTRATOR: frozenset(
         {
