@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -22,6 +22,7 @@ from coordination.accounts.models import Team, TeamMembership, User
 from coordination.accounts.permissions import Perm
 from coordination.errors import CoordinationError, invalid_field
 from coordination.events import Changes, record_changes
+from notifications.actions import NewNotification, notify_many
 
 from .access import access_message, access_room, require_perm
 from .models import (
@@ -333,9 +334,13 @@ def send_message(
                 reply_to=reply_to,
                 seq=seq,
             )
+            mentions = _mentions(room, body)
             Mention.objects.bulk_create(
                 Mention(message=message, user_id=user_id, via_team_id=team_id)
-                for user_id, team_id in _mentions(room, body)
+                for user_id, team_id in mentions
+            )
+            _notify_mentioned(
+                changes, [(message, _mention_title(actor, room), [u for u, _ in mentions])]
             )
             changes.audit(actor, "message.send", target=message, data={"room": room.pk})
             Room.objects.filter(pk=room.pk).update(last_message=message)
@@ -346,6 +351,26 @@ def send_message(
             raise
         return Sent(existing, created=False)
     return Sent(message, created=True)
+
+
+def _notify_mentioned(
+    changes: Changes, mentioned: Sequence[tuple[Message, str, list[int]]]
+) -> None:
+    """Notify each person a message names (its author aside): ``(message, title, user ids)``
+    per message, one insert for them all."""
+    items = []
+    for message, title, user_ids in mentioned:
+        others = [user_id for user_id in user_ids if user_id != message.author_id]
+        if others:
+            target = {"room": message.room_id, "message": message.pk}
+            items.append(NewNotification(others, "mention", title, target))
+    if items:
+        notify_many(changes, items)
+
+
+def _mention_title(author: User, room: Room) -> str:
+    """Who and where: the author's name and the room's (none for a direct conversation)."""
+    return " · ".join(part for part in (author.full_name, room.name) if part)
 
 
 def _existing_send(actor: User, client_uuid: uuid.UUID, room_id: int, body: str) -> Message | None:
@@ -382,10 +407,23 @@ def edit_message(actor: User, message_id: int, *, body: str) -> Message:
         message.body = body
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
+        before = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
         Mention.objects.filter(message=message).delete()
+        mentions = _mentions(message.room, body)
         Mention.objects.bulk_create(
             Mention(message=message, user_id=user_id, via_team_id=team_id)
-            for user_id, team_id in _mentions(message.room, body)
+            for user_id, team_id in mentions
+        )
+        # Only who the edit names for the first time: the others were told already.
+        _notify_mentioned(
+            changes,
+            [
+                (
+                    message,
+                    _mention_title(actor, message.room),
+                    [u for u, _ in mentions if u not in before],
+                )
+            ],
         )
         changes.audit(actor, "message.edit", target=message)
         _emit_message(changes, message, "message.edited")
