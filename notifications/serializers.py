@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from coordination.accounts.models import User
@@ -70,6 +71,15 @@ class PushKindsUpdateSerializer(serializers.Serializer[Any]):
     alert = serializers.BooleanField(required=False)
     assignment = serializers.BooleanField(required=False)
     measurement = serializers.BooleanField(required=False)
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        if isinstance(data, dict):
+            unknown = sorted(set(data) - set(self.fields))
+            if unknown:
+                raise serializers.ValidationError(
+                    {key: [_("Not a kind of notification.")] for key in unknown}
+                )
+        return dict(super().to_internal_value(data))
 
 
 class PreferencesSerializer(serializers.Serializer[Any]):
