@@ -73,6 +73,19 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
         _("Too much has changed since you were last connected. Reload the rooms."),
     ),
     "unknown_command": (400, _("Unknown command. Update the app.")),
+    "notification_not_found": (404, _("This notification does not exist or is not yours.")),
+    "push_subscription_invalid": (
+        400,
+        _("This browser's push subscription is not valid. Turn notifications off and on again."),
+    ),
+    "phone_invalid": (
+        400,
+        _("Enter the phone number in international format, such as +33612345678."),
+    ),
+    "sms_failed": (
+        502,
+        _("The text message could not be sent. Try again later, or give the link another way."),
+    ),
     "internal_error": (500, _("Something went wrong on the server. Try again in a moment.")),
 }
 

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "coordination.audit",
     "rooms",
     "cases",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -167,6 +168,11 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-room-events": {"task": "coordination.tasks.prune_events", "schedule": 3600.0},
 }
+# How coordination.taskqueue.enqueue runs a task after commit: "celery" (a worker, through
+# Redis), "thread" (a small pool in this process: the embedded default) or "inline" (at once,
+# in the committing thread: the tests).
+TASKS_MODE = os.environ.get("TASKS_MODE", "celery" if REDIS_URL else "thread")
+TASKS_THREADS = int(os.environ.get("TASKS_THREADS", "2"))
 
 # --- Authentication ---------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -240,6 +246,44 @@ DB_THREADS = int(os.environ.get("DB_THREADS", "16"))
 EVENT_RETENTION_DAYS = int(os.environ.get("EVENT_RETENTION_DAYS", "30"))
 # Most events one catch-up answer carries; a client further behind pages through them.
 EVENT_CATCHUP_LIMIT = int(os.environ.get("EVENT_CATCHUP_LIMIT", "5000"))
+
+
+# --- Notifications: web push and SMS -----------------------------------------------------------
+def _vapid_keys() -> tuple[str, str]:
+    """The VAPID key pair (base64url: raw private scalar, uncompressed public point) from the
+    environment, else one generated once and kept under ``var/`` (see docs/notifications.md)."""
+    private, public = (
+        os.environ.get("VAPID_PRIVATE_KEY", ""),
+        os.environ.get("VAPID_PUBLIC_KEY", ""),
+    )
+    if private and public:
+        return private, public
+    from notifications.vapid import load_or_create
+
+    return load_or_create(VAR_DIR / "vapid.json")
+
+
+VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = _vapid_keys()
+# Push services contact this address when something is wrong with what the server sends.
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+# How long a push service keeps a message for a device that is offline, in seconds.
+PUSH_TTL = int(os.environ.get("PUSH_TTL", str(24 * 3600)))
+PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
+# Attempts after the first one before a push to a failing endpoint is given up.
+PUSH_MAX_RETRIES = int(os.environ.get("PUSH_MAX_RETRIES", "5"))
+# Push services are HTTPS; plain http endpoints only where a test or a dev setup allows them
+# (the server POSTs to whatever endpoint a browser registered).
+PUSH_ALLOW_HTTP = env_bool("PUSH_ALLOW_HTTP", False)
+# Optional allow-list of push service host suffixes (e.g. "push.services.mozilla.com,
+# fcm.googleapis.com,web.push.apple.com,notify.windows.com"); empty: any https host.
+PUSH_ENDPOINT_HOSTS = env_list("PUSH_ENDPOINT_HOSTS", "")
+
+# "console" (stderr), "file" (JSON lines in VAR_DIR/sms.log) or "http" (a gateway).
+SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
+SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
+SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
+SMS_SENDER = os.environ.get("SMS_SENDER", "")
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"

@@ -20,6 +20,7 @@ api: list[URLPattern | URLResolver] = [
     path("", include("coordination.accounts.urls")),
     path("", include("coordination.audit.urls")),
     path("", include("rooms.urls")),
+    path("", include("notifications.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

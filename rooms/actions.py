@@ -32,6 +32,7 @@ from coordination.events import (
     record_changes,
 )
 from coordination.groupcommit import GroupCommit
+from notifications.actions import NewNotification, notify_many
 
 from .access import access_message, access_room, check_send, require_perm
 from .models import (
@@ -419,6 +420,9 @@ def _write_posts(changes: Changes, posts: Sequence[_Post]) -> list[Sent]:
     """
     keys = [post.message_id for post in posts]
     ids = keys if None not in keys else None
+    # Read before the reservation, which makes every other writer wait until commit.
+    mentioning = {post.room_id for post in posts if post.mentions}
+    room_names = dict(Room.objects.filter(pk__in=mentioning).values_list("pk", "name"))
     first = changes.reserve(len(posts), audits=len(posts))
     messages = [
         Message(
@@ -474,6 +478,18 @@ def _write_posts(changes: Changes, posts: Sequence[_Post]) -> list[Sent]:
         writes=writes,
     )
     writes.run()
+    _notify_mentioned(
+        changes,
+        [
+            (
+                message,
+                _mention_title(post.actor, room_names.get(post.room_id, "")),
+                [user_id for user_id, _ in post.mentions],
+            )
+            for message, post in zip(messages, posts, strict=True)
+            if post.mentions
+        ],
+    )
     posted = changes.events[-len(posts) :]
     return [
         Sent(message, created=True, payload=event.data["message"])
@@ -541,6 +557,26 @@ def update_message_data(changes: Changes, message_id: int, data: dict[str, Any])
     return message
 
 
+def _notify_mentioned(
+    changes: Changes, mentioned: Sequence[tuple[Message, str, list[int]]]
+) -> None:
+    """Notify each person a message names (its author aside): ``(message, title, user ids)``
+    per message, one insert for them all."""
+    items = []
+    for message, title, user_ids in mentioned:
+        others = [user_id for user_id in user_ids if user_id != message.author_id]
+        if others:
+            target = {"room": message.room_id, "message": message.pk}
+            items.append(NewNotification(others, "mention", title, target))
+    if items:
+        notify_many(changes, items)
+
+
+def _mention_title(author: User, room_name: str) -> str:
+    """Who and where: the author's name and the room's (none for a direct conversation)."""
+    return " · ".join(part for part in (author.full_name, room_name) if part)
+
+
 def _existing_send(actor: User, client_uuid: uuid.UUID, room_id: int, body: str) -> Message | None:
     pk = Message.objects.filter(author=actor, client_uuid=client_uuid).values_list("pk")[:1]
     found = list(pk)
@@ -582,10 +618,23 @@ def edit_message(actor: User, message_id: int, *, body: str) -> Message:
         message.body = body
         message.edited_at = timezone.now()
         message.save(update_fields=["body", "edited_at"])
+        before = set(Mention.objects.filter(message=message).values_list("user_id", flat=True))
         Mention.objects.filter(message=message).delete()
+        mentions = _mentions(message.room_id, body)
         Mention.objects.bulk_create(
             Mention(message=message, user_id=user_id, via_team_id=team_id)
-            for user_id, team_id in _mentions(message.room_id, body)
+            for user_id, team_id in mentions
+        )
+        # Only who the edit names for the first time: the others were told already.
+        _notify_mentioned(
+            changes,
+            [
+                (
+                    message,
+                    _mention_title(actor, message.room.name),
+                    [u for u, _ in mentions if u not in before],
+                )
+            ],
         )
         changes.audit(actor, "message.edit", target=message)
         _emit_message(changes, message, "message.edited")

@@ -57,6 +57,13 @@ def _empty_cache(settings: Any) -> None:
 
 
 @pytest.fixture(autouse=True)
+def _tasks_inline(settings: Any) -> None:
+    # Tasks scheduled with coordination.taskqueue.enqueue run at once after commit, in the
+    # test's thread, their errors raised (a test that wants them runs its on_commit callbacks).
+    settings.TASKS_MODE = "inline"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings: Any) -> None:
     # Test users are created by the hundred; the production hasher is slow on purpose.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
