@@ -7,9 +7,11 @@ PostgreSQL, ``REDIS_URL`` to channels-redis, the Redis cache and real Celery wor
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 import django_stubs_ext
@@ -46,6 +48,29 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _master_keys() -> str:
+    """The master keys that wrap the data keys of stored files (see coordination/crypto.py):
+    ``MASTER_KEYS`` from the environment, a comma-separated ``keyid:base64(32 bytes)`` list
+    whose first key wraps and whose others still unwrap (for rotation). Without it, one key is
+    generated once into ``var/master_key`` (0600), like ``SECRET_KEY``: fine for a demo, but a
+    deployment sets ``MASTER_KEYS`` so that the keys are not stored beside the files."""
+    if keys := os.environ.get("MASTER_KEYS", "").strip():
+        return keys
+    path = VAR_DIR / "master_key"
+    if not path.exists():
+        key_id = f"local-{secrets.token_hex(4)}"
+        material = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+        # Created with 0600 from the start: the key is never readable by others, not even
+        # for the moment between writing and chmod.
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as file:
+            file.write(f"{key_id}:{material}\n")
+    return path.read_text().strip()
+
+
+MASTER_KEYS = _master_keys()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list(
@@ -248,13 +273,29 @@ STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves from here; it exists before the first collectstatic, empty.
 STATIC_ROOT.mkdir(exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "media"},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Photos and their thumbnails, encrypted (coordination/crypto.py): readable by the server's
+    # user only. Never served by URL: the API decrypts them for a reader it has checked.
+    "photos": {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": VAR_DIR / "photos",
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    },
 }
+
+# --- Photos -----------------------------------------------------------------------------------
+# Uploaded photos larger than this (bytes) or with more pixels than this are refused
+# (coordination/images.py); the pixel count is read from the header before decoding.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(30 * 1024 * 1024)))
+PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "50000000"))
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
