@@ -81,6 +81,7 @@ _TRANSPOSE: Final = {
 _HEIF_BRANDS: Final = frozenset(
     {b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"heif"}
 )
+_HEVC_BRANDS: Final = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx"})
 _PNG_END: Final = b"\x00\x00\x00\x00IEND\xaeB`\x82"
 _OFFSET = re.compile(r"([+-])(\d{2}):(\d{2})")
 
@@ -124,6 +125,12 @@ def sniff(data: bytes) -> str | None:
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return "PNG"
     if len(data) >= 12 and data[4:8] == b"ftyp" and data[8:12] in _HEIF_BRANDS:
+        # A generic "mif1" file may hold AV1 (AVIF) rather than HEVC: its compatible brands
+        # tell. The ftyp box: size, "ftyp", major brand, minor version, compatible brands.
+        size = int.from_bytes(data[:4], "big")
+        compatible = {data[i : i + 4] for i in range(16, min(size, len(data), 256) - 3, 4)}
+        if compatible & {b"avif", b"avis"} and not compatible & _HEVC_BRANDS:
+            return None
         return "HEIF"
     return None
 
@@ -343,8 +350,12 @@ def _flatten(image: Image.Image) -> Image.Image:
 
 
 def _thumbnail(image: Image.Image) -> bytes:
-    thumb = _flatten(image).convert("RGB")
-    thumb.thumbnail((THUMBNAIL_SIZE, THUMBNAIL_SIZE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    flat = _flatten(image)
+    scale = min(1.0, THUMBNAIL_SIZE / max(flat.size))
+    size = (max(1, round(flat.width * scale)), max(1, round(flat.height * scale)))
+    thumb = flat.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+    if thumb.mode != "RGB":
+        thumb = thumb.convert("RGB")
     thumb.info = {}
     buffer = io.BytesIO()
     thumb.save(buffer, format="JPEG", quality=THUMBNAIL_QUALITY)

@@ -62,11 +62,19 @@ def _master_keys() -> str:
     if not path.exists():
         key_id = f"local-{secrets.token_hex(4)}"
         material = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
-        # Created with 0600 from the start: the key is never readable by others, not even
-        # for the moment between writing and chmod.
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(f"{key_id}:{material}\n")
+        # Written whole into a private (0600) temporary file, then linked into place: a process
+        # starting at the same moment finds either no key or the complete one, and if two
+        # generate a key at once, the first link wins and both use it.
+        temporary = VAR_DIR / f".master_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(f"{key_id}:{material}\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
     return path.read_text().strip()
 
 

@@ -203,6 +203,28 @@ def test_the_embedded_default_generates_one_private_master_key(tmp_path: Path) -
     parsed = crypto.parse_master_keys(runs[0])
     assert parsed.current.startswith("local-")
     assert len(parsed.keys[parsed.current]) == 32
+    assert not list(tmp_path.glob(".master_key*"))
+
+
+def test_processes_starting_together_agree_on_one_generated_key(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MASTER_KEYS"}
+    env["VAR_DIR"] = str(tmp_path)
+    script = "import django; django.setup(); from django.conf import settings; "
+    script += "print(settings.MASTER_KEYS)"
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", script],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+            cwd=django_settings.BASE_DIR,
+        )
+        for _ in range(4)
+    ]
+    keys = {process.communicate()[0].strip() for process in processes}
+    assert all(process.returncode == 0 for process in processes)
+    assert keys == {(tmp_path / "master_key").read_text().strip()}
+    assert not list(tmp_path.glob(".master_key*"))
 
 
 def test_master_keys_from_the_environment_win(tmp_path: Path) -> None:

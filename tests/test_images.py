@@ -414,6 +414,9 @@ def test_a_heic_is_recognised_from_its_bytes_whatever_it_is_called() -> None:
     assert sniff(jpeg_bytes(marked_photo())) == "JPEG"
     assert sniff(png_bytes(marked_photo())) == "PNG"
     assert sniff(b"\x00\x00\x00\x1cftypavif\x00\x00\x00\x00mif1avif") is None
+    # A generic HEIF container holding AV1 is AVIF, not HEIC.
+    assert sniff(b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1avif") is None
+    assert sniff(b"\x00\x00\x00\x18ftypmif1\x00\x00\x00\x00mif1heic") == "HEIF"
 
 
 # --- refusals ---------------------------------------------------------------------------------
