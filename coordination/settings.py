@@ -12,9 +12,11 @@ import os
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Lets the typed generics of Django's classes (admin.ModelAdmin[Model]) work at run time.
@@ -277,6 +279,57 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 # --- Static and media files -------------------------------------------------------------------
+_S3_OPTIONS = {"endpoint_url", "region_name", "addressing_style"}
+
+
+def photo_storage(url: str) -> dict[str, Any]:
+    """``STORAGES["photos"]`` for ``PHOTO_STORAGE_URL``.
+
+    - empty: the filesystem under ``VAR_DIR/photos``, files 0600 and folders 0700;
+    - ``file:///absolute/path``: the filesystem there, likewise private;
+    - ``s3://bucket[/prefix][?endpoint_url=URL&region_name=R&addressing_style=path]``: an
+      S3-compatible object store (AWS, MinIO, Ceph, ...) through django-storages, the
+      credentials from the usual ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` variables
+      (or the instance's role). Objects overwrite in place (the key rotation rewrites them),
+      and get no ACL of their own: the bucket must be private.
+    """
+    if not url:
+        location = VAR_DIR / "photos"
+    else:
+        parsed = urlsplit(url)
+        if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
+            location = Path(unquote(parsed.path))
+        elif parsed.scheme == "s3" and parsed.netloc and not parsed.fragment:
+            query = parse_qs(parsed.query, keep_blank_values=True, strict_parsing=False)
+            unknown = set(query) - _S3_OPTIONS
+            if unknown or any(len(values) != 1 for values in query.values()):
+                raise ImproperlyConfigured(
+                    f"PHOTO_STORAGE_URL: unknown or repeated option(s) {sorted(unknown) or ''}; "
+                    f"the options are {sorted(_S3_OPTIONS)}."
+                )
+            options: dict[str, Any] = {
+                "bucket_name": parsed.netloc,
+                "location": unquote(parsed.path).strip("/"),
+                "file_overwrite": True,
+                "default_acl": None,
+                "querystring_auth": True,
+            }
+            options.update({key: values[0] for key, values in query.items()})
+            return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+        else:
+            raise ImproperlyConfigured(
+                "PHOTO_STORAGE_URL must be empty, file:///absolute/path or s3://bucket[/prefix]."
+            )
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": location,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+
+
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves from here; it exists before the first collectstatic, empty.
@@ -287,16 +340,9 @@ STORAGES: dict[str, dict[str, Any]] = {
         "OPTIONS": {"location": VAR_DIR / "media"},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
-    # Photos and their thumbnails, encrypted (coordination/crypto.py): readable by the server's
-    # user only. Never served by URL: the API decrypts them for a reader it has checked.
-    "photos": {
-        "BACKEND": "django.core.files.storage.FileSystemStorage",
-        "OPTIONS": {
-            "location": VAR_DIR / "photos",
-            "file_permissions_mode": 0o600,
-            "directory_permissions_mode": 0o700,
-        },
-    },
+    # Photos and their thumbnails, encrypted (coordination/crypto.py). Never served by URL:
+    # the API decrypts them for a reader it has checked.
+    "photos": photo_storage(os.environ.get("PHOTO_STORAGE_URL", "")),
 }
 
 # --- Photos -----------------------------------------------------------------------------------

@@ -426,3 +426,114 @@ def test_rotation_over_an_empty_storage_reports_zero(keys: Any, photo_dir: Path)
     out = StringIO()
     call_command("rotate_master_key", stdout=out)
     assert "Done: scanned 0, rewrapped 0" in out.getvalue()
+
+
+# --- the photos storage setting and an S3-compatible store -----------------------------------
+def test_no_photo_storage_url_means_private_files_under_var() -> None:
+    from coordination.settings import VAR_DIR, photo_storage
+
+    assert photo_storage("") == {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": VAR_DIR / "photos",
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+
+
+def test_a_file_url_is_a_private_folder_elsewhere() -> None:
+    from coordination.settings import photo_storage
+
+    config = photo_storage("file:///srv/photo%20store")
+    assert config["OPTIONS"]["location"] == Path("/srv/photo store")
+    assert config["OPTIONS"]["file_permissions_mode"] == 0o600
+
+
+def test_an_s3_url_names_the_bucket_prefix_and_options() -> None:
+    from coordination.settings import photo_storage
+
+    config = photo_storage(
+        "s3://care-photos/prod/eu?endpoint_url=https://minio.local:9000"
+        "&region_name=eu-west-3&addressing_style=path"
+    )
+    assert config == {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": "care-photos",
+            "location": "prod/eu",
+            "file_overwrite": True,
+            "default_acl": None,
+            "querystring_auth": True,
+            "endpoint_url": "https://minio.local:9000",
+            "region_name": "eu-west-3",
+            "addressing_style": "path",
+        },
+    }
+    assert photo_storage("s3://bucket")["OPTIONS"]["location"] == ""
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "ftp://host/photos",
+        "s3://",
+        "s3:///prefix",
+        "file://relative/path",
+        "s3://bucket?acl=public-read",
+        "s3://bucket?region_name=a&region_name=b",
+        "/var/photos",
+    ],
+)
+def test_a_bad_photo_storage_url_is_refused_at_start(url: str) -> None:
+    from coordination.settings import photo_storage
+
+    with pytest.raises(ImproperlyConfigured, match="PHOTO_STORAGE_URL"):
+        photo_storage(url)
+
+
+@pytest.fixture
+def s3(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The photos storage on an in-process mock of S3 (moto), bucket ``care-photos``."""
+    import boto3
+    from moto import mock_aws
+
+    from coordination.settings import photo_storage
+
+    for name, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_DEFAULT_REGION": "eu-west-3",
+    }.items():
+        monkeypatch.setenv(name, value)
+    with mock_aws():
+        client = boto3.client("s3", region_name="eu-west-3")
+        client.create_bucket(
+            Bucket="care-photos",
+            CreateBucketConfiguration={"LocationConstraint": "eu-west-3"},
+        )
+        settings.STORAGES = {
+            **settings.STORAGES,
+            "photos": photo_storage("s3://care-photos/prod?region_name=eu-west-3"),
+        }
+        yield client
+
+
+def test_on_s3_files_are_stored_encrypted_and_open_decrypted(keys: Any, s3: Any) -> None:
+    name = crypto.save_encrypted("cases/1", b"JPEG bytes", context=b"photo:1")
+    stored = s3.get_object(Bucket="care-photos", Key=f"prod/{name}")["Body"].read()
+    assert stored.startswith(b"CCEF")
+    assert b"JPEG bytes" not in stored
+    assert crypto.open_decrypted(name, context=b"photo:1") == b"JPEG bytes"
+
+
+def test_rotation_works_on_s3_from_the_bucket_listing(keys: Any, s3: Any) -> None:
+    files = _store_under_a(5)
+    keys.MASTER_KEYS = f"{KEY_B},{KEY_A}"
+    report = rotate(batch_size=2)
+    assert (report.scanned, report.rewrapped, report.failed) == (5, 5, {})
+    listed = s3.list_objects_v2(Bucket="care-photos", Prefix="prod/")["Contents"]
+    assert sorted(item["Key"] for item in listed) == sorted(f"prod/{name}" for name in files)
+    keys.MASTER_KEYS = KEY_B
+    for name, (plaintext, context) in files.items():
+        assert crypto.open_decrypted(name, context=context) == plaintext
