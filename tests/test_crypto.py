@@ -537,3 +537,8 @@ def test_rotation_works_on_s3_from_the_bucket_listing(keys: Any, s3: Any) -> Non
     keys.MASTER_KEYS = KEY_B
     for name, (plaintext, context) in files.items():
         assert crypto.open_decrypted(name, context=context) == plaintext
+
+
+def test_on_s3_a_missing_file_is_file_not_found(keys: Any, s3: Any) -> None:
+    with pytest.raises(FileNotFoundError):
+        crypto.open_decrypted("cases/1/nothing.enc", context=b"c")

@@ -315,6 +315,75 @@ def test_an_srgb_profile_is_applied_and_dropped() -> None:
     assert close(image.getpixel((40, 20)), GREEN, tolerance=12)
 
 
+def display_p3_profile() -> bytes:
+    """A minimal ICC v2 matrix/TRC profile with Display P3 primaries (D50-adapted), gamma 2.2:
+    what recent phones embed, written here since Pillow can only create sRGB."""
+
+    def s15(value: float) -> bytes:
+        return struct.pack(">i", round(value * 65536))
+
+    def xyz(x: float, y: float, z: float) -> bytes:
+        return b"XYZ " + b"\0" * 4 + s15(x) + s15(y) + s15(z)
+
+    def curve(gamma: float) -> bytes:
+        return b"curv" + b"\0" * 4 + struct.pack(">IH", 1, round(gamma * 256)) + b"\0\0"
+
+    text = b"Display P3 (test)\0"
+    description = b"desc" + b"\0" * 4 + struct.pack(">I", len(text)) + text
+    description += struct.pack(">IIHB", 0, 0, 0, 0) + b"\0" * 67
+    tags = [
+        (b"desc", description),
+        (b"wtpt", xyz(0.9642, 1.0, 0.8249)),
+        (b"rXYZ", xyz(0.5151, 0.2412, -0.0011)),
+        (b"gXYZ", xyz(0.2920, 0.6922, 0.0419)),
+        (b"bXYZ", xyz(0.1571, 0.0666, 0.7841)),
+        (b"rTRC", curve(2.2)),
+        (b"gTRC", curve(2.2)),
+        (b"bTRC", curve(2.2)),
+        (b"cprt", b"text" + b"\0" * 4 + b"none\0\0\0\0"),
+    ]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for signature, body in tags:
+        body += b"\0" * (-len(body) % 4)
+        table += signature + struct.pack(">II", offset + len(data), len(body))
+        data += body
+    header = struct.pack(">I", offset + len(data)) + b"lcms" + struct.pack(">I", 0x02100000)
+    header += b"mntrRGB XYZ " + b"\0" * 12 + b"acspAPPL" + b"\0" * 24
+    header += s15(0.9642) + s15(1.0) + s15(0.8249) + b"lcms"
+    return header.ljust(128, b"\0") + struct.pack(">I", len(tags)) + table + data
+
+
+def test_a_display_p3_photo_is_converted_to_srgb() -> None:
+    p3 = display_p3_profile()
+    colour = (200, 100, 100)
+    expected = ImageCms.profileToProfile(
+        Image.new("RGB", (1, 1), colour),
+        ImageCms.ImageCmsProfile(io.BytesIO(p3)),
+        ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")),
+        outputMode="RGB",
+    )
+    assert expected is not None
+    srgb = expected.getpixel((0, 0))
+    assert srgb != colour  # the same numbers mean another colour in P3 than in sRGB
+    cleaned = clean(png_bytes(Image.new("RGB", (8, 8), colour), icc_profile=p3))
+    result = Image.open(io.BytesIO(cleaned.data))
+    assert "icc_profile" not in result.info
+    assert result.getpixel((3, 3)) == srgb
+    cleaned = clean(jpeg_bytes(Image.new("RGB", (8, 8), colour), icc_profile=p3))
+    assert close(Image.open(io.BytesIO(cleaned.data)).getpixel((3, 3)), srgb, tolerance=3)  # type: ignore[arg-type]
+
+
+def test_transparency_survives_the_colour_conversion() -> None:
+    image = Image.new("RGBA", (8, 8), (200, 100, 100, 255))
+    image.putpixel((1, 1), (200, 100, 100, 0))
+    cleaned = clean(png_bytes(image, icc_profile=display_p3_profile()))
+    result = Image.open(io.BytesIO(cleaned.data))
+    assert result.mode == "RGBA"
+    assert result.getpixel((1, 1))[3] == 0  # type: ignore[index]
+    assert result.getpixel((3, 3))[3] == 255  # type: ignore[index]
+
+
 @pytest.mark.parametrize(
     "profile",
     [
