@@ -48,6 +48,7 @@ import re
 import warnings
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any, Final
 
 import numpy as np
@@ -227,7 +228,9 @@ def clean_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CleanImage:
 _PILLOW_FORMATS: Final = {"JPEG": ["JPEG", "MPO"], "PNG": ["PNG"], "HEIF": ["HEIF"]}
 
 
+@cache
 def _register_heif() -> None:
+    """Teach Pillow HEIC/HEIF (once, when the first one arrives)."""
     from pillow_heif import register_heif_opener
 
     register_heif_opener()

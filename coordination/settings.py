@@ -282,7 +282,7 @@ USE_TZ = True
 _S3_OPTIONS = {"endpoint_url", "region_name", "addressing_style"}
 
 
-def photo_storage(url: str) -> dict[str, Any]:
+def photo_storage_config(url: str) -> dict[str, Any]:
     """``STORAGES["photos"]`` for ``PHOTO_STORAGE_URL``.
 
     - empty: the filesystem under ``VAR_DIR/photos``, files 0600 and folders 0700;
@@ -342,7 +342,7 @@ STORAGES: dict[str, dict[str, Any]] = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
     # Photos and their thumbnails, encrypted (coordination/crypto.py). Never served by URL:
     # the API decrypts them for a reader it has checked.
-    "photos": photo_storage(os.environ.get("PHOTO_STORAGE_URL", "")),
+    "photos": photo_storage_config(os.environ.get("PHOTO_STORAGE_URL", "")),
 }
 
 # --- Photos -----------------------------------------------------------------------------------

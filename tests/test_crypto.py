@@ -18,6 +18,7 @@ from django.core.management import CommandError, call_command
 
 from coordination import crypto
 from coordination.management.commands.rotate_master_key import rotate
+from coordination.settings import VAR_DIR, photo_storage_config
 
 KEY_A = "key-a:" + base64.b64encode(b"A" * 32).decode()
 KEY_B = "key-b:" + base64.b64encode(b"B" * 32).decode()
@@ -430,9 +431,7 @@ def test_rotation_over_an_empty_storage_reports_zero(keys: Any, photo_dir: Path)
 
 # --- the photos storage setting and an S3-compatible store -----------------------------------
 def test_no_photo_storage_url_means_private_files_under_var() -> None:
-    from coordination.settings import VAR_DIR, photo_storage
-
-    assert photo_storage("") == {
+    assert photo_storage_config("") == {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {
             "location": VAR_DIR / "photos",
@@ -443,17 +442,13 @@ def test_no_photo_storage_url_means_private_files_under_var() -> None:
 
 
 def test_a_file_url_is_a_private_folder_elsewhere() -> None:
-    from coordination.settings import photo_storage
-
-    config = photo_storage("file:///srv/photo%20store")
+    config = photo_storage_config("file:///srv/photo%20store")
     assert config["OPTIONS"]["location"] == Path("/srv/photo store")
     assert config["OPTIONS"]["file_permissions_mode"] == 0o600
 
 
 def test_an_s3_url_names_the_bucket_prefix_and_options() -> None:
-    from coordination.settings import photo_storage
-
-    config = photo_storage(
+    config = photo_storage_config(
         "s3://care-photos/prod/eu?endpoint_url=https://minio.local:9000"
         "&region_name=eu-west-3&addressing_style=path"
     )
@@ -470,7 +465,7 @@ def test_an_s3_url_names_the_bucket_prefix_and_options() -> None:
             "addressing_style": "path",
         },
     }
-    assert photo_storage("s3://bucket")["OPTIONS"]["location"] == ""
+    assert photo_storage_config("s3://bucket")["OPTIONS"]["location"] == ""
 
 
 @pytest.mark.parametrize(
@@ -486,10 +481,8 @@ def test_an_s3_url_names_the_bucket_prefix_and_options() -> None:
     ],
 )
 def test_a_bad_photo_storage_url_is_refused_at_start(url: str) -> None:
-    from coordination.settings import photo_storage
-
     with pytest.raises(ImproperlyConfigured, match="PHOTO_STORAGE_URL"):
-        photo_storage(url)
+        photo_storage_config(url)
 
 
 @pytest.fixture
@@ -497,8 +490,6 @@ def s3(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     """The photos storage on an in-process mock of S3 (moto), bucket ``care-photos``."""
     import boto3
     from moto import mock_aws
-
-    from coordination.settings import photo_storage
 
     for name, value in {
         "AWS_ACCESS_KEY_ID": "testing",
@@ -514,7 +505,7 @@ def s3(settings: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
         )
         settings.STORAGES = {
             **settings.STORAGES,
-            "photos": photo_storage("s3://care-photos/prod?region_name=eu-west-3"),
+            "photos": photo_storage_config("s3://care-photos/prod?region_name=eu-west-3"),
         }
         yield client
 
