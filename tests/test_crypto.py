@@ -533,3 +533,34 @@ def test_rotation_works_on_s3_from_the_bucket_listing(keys: Any, s3: Any) -> Non
 def test_on_s3_a_missing_file_is_file_not_found(keys: Any, s3: Any) -> None:
     with pytest.raises(FileNotFoundError):
         crypto.open_decrypted("cases/1/nothing.enc", context=b"c")
+
+
+def test_a_batch_size_under_one_is_refused(keys: Any, photo_dir: Path) -> None:
+    with pytest.raises(CommandError, match="batch-size"):
+        call_command("rotate_master_key", "--batch-size", "0", stdout=StringIO())
+
+
+def test_a_temporary_file_left_by_a_crash_is_not_taken_for_a_photo(
+    keys: Any, photo_dir: Path
+) -> None:
+    name = crypto.save_encrypted("a", b"x", context=b"c")
+    (photo_dir / "a" / ".rewrap-abc.tmp").write_bytes(b"CCEF half written")
+    assert list(crypto.walk_storage()) == [name]
+
+
+def test_a_file_deleted_during_the_rotation_is_counted_as_vanished(
+    keys: Any, photo_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    [name] = _store_under_a(1)
+    keys.MASTER_KEYS = f"{KEY_B},{KEY_A}"
+    real_read = crypto.read_stored
+
+    def read_then_delete(stored: str, storage: Any = None) -> bytes:
+        blob = real_read(stored, storage)
+        (photo_dir / stored).unlink()  # the application deletes the photo meanwhile
+        return blob
+
+    monkeypatch.setattr(crypto, "read_stored", read_then_delete)
+    report = rotate()
+    assert (report.scanned, report.rewrapped, report.vanished) == (1, 0, 1)
+    assert not (photo_dir / name).exists()
