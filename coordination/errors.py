@@ -86,6 +86,28 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
         502,
         _("The text message could not be sent. Try again later, or give the link another way."),
     ),
+    "unsupported_image_type": (
+        415,
+        _("This file is not a photo the server can read: send a JPEG, PNG or HEIC photo."),
+    ),
+    "image_unreadable": (
+        400,
+        _("This photo is damaged or was not sent completely. Send it again, or take it again."),
+    ),
+    "image_too_large": (
+        413,
+        _(
+            "This photo file is too large. Send it at a lower resolution or quality, or take "
+            "it again with the camera's standard settings."
+        ),
+    ),
+    "image_too_many_pixels": (
+        413,
+        _(
+            "This photo has too many pixels. Send it at a lower resolution, or take it again "
+            "with the camera's standard settings."
+        ),
+    ),
     "internal_error": (500, _("Something went wrong on the server. Try again in a moment.")),
 }
 

@@ -7,12 +7,16 @@ PostgreSQL, ``REDIS_URL`` to channels-redis, the Redis cache and real Celery wor
 
 from __future__ import annotations
 
+import base64
 import os
 import secrets
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
 
 import dj_database_url
 import django_stubs_ext
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 # Lets the typed generics of Django's classes (admin.ModelAdmin[Model]) work at run time.
@@ -46,6 +50,37 @@ def _secret_key() -> str:
 
 
 SECRET_KEY = _secret_key()
+
+
+def _master_keys() -> str:
+    """The master keys that wrap the data keys of stored files (see coordination/crypto.py):
+    ``MASTER_KEYS`` from the environment, a comma-separated ``keyid:base64(32 bytes)`` list
+    whose first key wraps and whose others still unwrap (for rotation). Without it, one key is
+    generated once into ``var/master_key`` (0600), like ``SECRET_KEY``: fine for a demo, but a
+    deployment sets ``MASTER_KEYS`` so that the keys are not stored beside the files."""
+    if keys := os.environ.get("MASTER_KEYS", "").strip():
+        return keys
+    path = VAR_DIR / "master_key"
+    if not path.exists():
+        key_id = f"local-{secrets.token_hex(4)}"
+        material = base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+        # Written whole into a private (0600) temporary file, then linked into place: a process
+        # starting at the same moment finds either no key or the complete one, and if two
+        # generate a key at once, the first link wins and both use it.
+        temporary = VAR_DIR / f".master_key.{os.getpid()}.{secrets.token_hex(4)}"
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "w") as file:
+                file.write(f"{key_id}:{material}\n")
+            os.link(temporary, path)
+        except FileExistsError:
+            pass
+        finally:
+            temporary.unlink()
+    return path.read_text().strip()
+
+
+MASTER_KEYS = _master_keys()
 DEBUG = env_bool("DEBUG", False)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")
 CSRF_TRUSTED_ORIGINS = env_list(
@@ -294,17 +329,77 @@ TIME_ZONE = "UTC"
 USE_TZ = True
 
 # --- Static and media files -------------------------------------------------------------------
+_S3_OPTIONS = {"endpoint_url", "region_name", "addressing_style"}
+
+
+def photo_storage_config(url: str) -> dict[str, Any]:
+    """``STORAGES["photos"]`` for ``PHOTO_STORAGE_URL``.
+
+    - empty: the filesystem under ``VAR_DIR/photos``, files 0600 and folders 0700;
+    - ``file:///absolute/path``: the filesystem there, likewise private;
+    - ``s3://bucket[/prefix][?endpoint_url=URL&region_name=R&addressing_style=path]``: an
+      S3-compatible object store (AWS, MinIO, Ceph, ...) through django-storages, the
+      credentials from the usual ``AWS_ACCESS_KEY_ID`` / ``AWS_SECRET_ACCESS_KEY`` variables
+      (or the instance's role). Objects overwrite in place (the key rotation rewrites them),
+      and get no ACL of their own: the bucket must be private.
+    """
+    if not url:
+        location = VAR_DIR / "photos"
+    else:
+        parsed = urlsplit(url)
+        if parsed.scheme == "file" and parsed.path.startswith("/") and not parsed.netloc:
+            location = Path(unquote(parsed.path))
+        elif parsed.scheme == "s3" and parsed.netloc and not parsed.fragment:
+            query = parse_qs(parsed.query, keep_blank_values=True, strict_parsing=False)
+            unknown = set(query) - _S3_OPTIONS
+            if unknown or any(len(values) != 1 for values in query.values()):
+                raise ImproperlyConfigured(
+                    f"PHOTO_STORAGE_URL: unknown or repeated option(s) {sorted(unknown) or ''}; "
+                    f"the options are {sorted(_S3_OPTIONS)}."
+                )
+            options: dict[str, Any] = {
+                "bucket_name": parsed.netloc,
+                "location": unquote(parsed.path).strip("/"),
+                "file_overwrite": True,
+                "default_acl": None,
+                "querystring_auth": True,
+            }
+            options.update({key: values[0] for key, values in query.items()})
+            return {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": options}
+        else:
+            raise ImproperlyConfigured(
+                "PHOTO_STORAGE_URL must be empty, file:///absolute/path or s3://bucket[/prefix]."
+            )
+    return {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": location,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+
+
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 # WhiteNoise serves from here; it exists before the first collectstatic, empty.
 STATIC_ROOT.mkdir(exist_ok=True)
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": VAR_DIR / "media"},
     },
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Photos and their thumbnails, encrypted (coordination/crypto.py). Never served by URL:
+    # the API decrypts them for a reader it has checked.
+    "photos": photo_storage_config(os.environ.get("PHOTO_STORAGE_URL", "")),
 }
+
+# --- Photos -----------------------------------------------------------------------------------
+# Uploaded photos larger than this (bytes) or with more pixels than this are refused
+# (coordination/images.py); the pixel count is read from the header before decoding.
+PHOTO_MAX_BYTES = int(os.environ.get("PHOTO_MAX_BYTES", str(30 * 1024 * 1024)))
+PHOTO_MAX_PIXELS = int(os.environ.get("PHOTO_MAX_PIXELS", "50000000"))
 
 # --- Security headers -------------------------------------------------------------------------
 SECURE_CONTENT_TYPE_NOSNIFF = True
