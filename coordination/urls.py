@@ -21,6 +21,7 @@ api: list[URLPattern | URLResolver] = [
     path("", include("coordination.audit.urls")),
     path("", include("rooms.urls")),
     path("", include("notifications.urls")),
+    path("", include("cases.urls")),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
     path("docs", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),

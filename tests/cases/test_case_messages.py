@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import pytest
+
+from cases.access import access_case
+from cases.models import Case
 from coordination.accounts.models import User
+from coordination.errors import CoordinationError
 from coordination.events import record_changes
 from coordination.models import RoomEvent
 from rooms import queries
@@ -49,3 +54,14 @@ def test_a_message_posted_by_a_patient_has_no_author(physician: User) -> None:
     event = RoomEvent.objects.get(seq=message.seq)
     assert event.payload["message"]["author"] is None
     assert event.payload["message"]["data"] == {"from_patient": True}
+
+
+def test_the_case_fixture_gives_the_teams_and_the_invited_nurse_access_and_nobody_else(
+    case: Case, nurse: User, community_nurse: User, outsider: User, administrator: User
+) -> None:
+    assert access_case(nurse, case.pk) == case
+    assert access_case(community_nurse, case.pk) == case
+    for stranger in (outsider, administrator):
+        with pytest.raises(CoordinationError) as refused:
+            access_case(stranger, case.pk)
+        assert refused.value.code == "case_not_found"
