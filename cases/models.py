@@ -155,6 +155,9 @@ class Photo(models.Model):
         max_length=12, choices=AnalysisState.choices, default=AnalysisState.ANALYSING
     )
     analysis_reasons = models.JSONField(default=list, blank=True)
+    # The sticker's calibration (vision.Calibration.to_dict()) once the analysis found it,
+    # even if the wound could not be outlined: an outline drawn by hand is measured with it.
+    calibration = models.JSONField(default=dict, blank=True)
 
     class Meta:
         constraints = [

@@ -108,6 +108,29 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
             "with the camera's standard settings."
         ),
     ),
+    "case_closed": (409, _("This case is closed. Reopen it to add photos or measurements.")),
+    "upload_not_found": (
+        404,
+        _("This upload does not exist or has expired. Send the photo again."),
+    ),
+    "outline_invalid": (
+        400,
+        _(
+            "The outline is not usable: draw one closed outline per wound, with at least three "
+            "points inside the photo; see details."
+        ),
+    ),
+    "measurement_already_reviewed": (
+        409,
+        _("This measurement was already reviewed. Reload the photo to see the decision."),
+    ),
+    "calibration_missing": (
+        409,
+        _(
+            "This photo has no usable calibration sticker, so it cannot be measured. Take a new "
+            "photo with the sticker flat beside the wound."
+        ),
+    ),
     "internal_error": (500, _("Something went wrong on the server. Try again in a moment.")),
 }
 

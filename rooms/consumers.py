@@ -9,7 +9,9 @@ Protocol (JSON text frames):
   than the retention period: reload the rooms over HTTP and reconnect without ``after``.
 - Events: ``{"type": "event", "seq", "room", "event", "at", "data"}``.
   Ephemeral notices (typing): ``{"type": "ephemeral", "room", "data"}``.
-- Commands: ``{"type": "send"|"edit"|"delete"|"read"|"typing"|"ping", "id": "<request id>", ...}``
+- Commands: ``{"type": "send"|"edit"|"delete"|"read"|"typing"|"ping"|"photo", "id": "<request
+  id>", ...}`` (``photo``: ``{"room", "upload", "client_uuid", "wound_site"?}``, a photo staged
+  with ``POST /api/uploads``)
   answered by ``{"type": "ok", "id", "data"}`` or ``{"type": "error", "id", "code", "message"}``
   with the same codes as the HTTP API.
 - A connection handles one message at a time, and the catch-up is part of opening it:
@@ -35,6 +37,7 @@ from django.utils import translation
 from rest_framework import serializers
 
 from coordination.accounts.models import User
+from coordination.api import id_field
 from coordination.asyncdb import db_async
 from coordination.context import Origin, origin
 from coordination.errors import CoordinationError, as_coordination_error
@@ -83,6 +86,12 @@ class ReadCommandSerializer(MarkReadSerializer, RoomRefSerializer):
 
 class TypingCommandSerializer(RoomRefSerializer):
     active = serializers.BooleanField(default=True)
+
+
+class PhotoCommandSerializer(RoomRefSerializer):
+    upload = serializers.CharField(max_length=64)
+    client_uuid = serializers.UUIDField()
+    wound_site = id_field(required=False, allow_null=True)
 
 
 def _validated(
@@ -339,6 +348,31 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             )
         return {}
 
+    async def cmd_photo(self, command: dict[str, Any]) -> dict[str, Any]:
+        """Post a photo staged with ``POST /api/uploads`` to a case room (the HTTP upload's
+        action, its answers and codes; a retry returns the original)."""
+        data = _validated(PhotoCommandSerializer, command)
+
+        def post() -> dict[str, Any]:
+            from cases.actions.photos import post_staged_photo
+            from cases.serializers.photos import photo_payload
+
+            posted = post_staged_photo(
+                self.user,
+                data["room"],
+                upload_id=data["upload"],
+                client_uuid=data["client_uuid"],
+                wound_site_id=data.get("wound_site"),
+            )
+            return {
+                "created": posted.created,
+                "photo": photo_payload(posted.photo),
+                "message": _payload(posted.photo.message_id or 0),
+            }
+
+        result: dict[str, Any] = await self._run(post)
+        return result
+
     async def cmd_ping(self, command: dict[str, Any]) -> dict[str, Any]:
         return {"seq": self.pump.position if self.pump else 0}
 
@@ -349,6 +383,7 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
         "read": cmd_read,
         "typing": cmd_typing,
         "ping": cmd_ping,
+        "photo": cmd_photo,
     }
 
 
