@@ -182,7 +182,9 @@ def draw_measurement(actor: User, photo_id: int, *, outline: Any) -> Measurement
     require_perm(actor, Perm.MEASUREMENT_REVIEW)
     with record_changes() as changes:
         photo = access_photo(actor, photo_id)
-        photo = Photo.objects.select_for_update().select_related("case").get(pk=photo.pk)
+        photo = (
+            Photo.objects.select_for_update(of=("self",)).select_related("case").get(pk=photo.pk)
+        )
         if photo.case.status != Case.Status.OPEN:
             raise CoordinationError("case_closed")
         current = current_measurement(photo)

@@ -558,7 +558,9 @@ def analyse_photo(photo_id: int) -> Measurement | None:
     outcome = run_vision(read_photo_image(photo))
     with record_changes() as changes:
         photo = (
-            Photo.objects.select_for_update().select_related("case", "uploaded_by").get(pk=photo_id)
+            Photo.objects.select_for_update(of=("self",))
+            .select_related("case", "uploaded_by")
+            .get(pk=photo_id)
         )
         if photo.analysis_state != Photo.AnalysisState.ANALYSING:
             return None
@@ -611,7 +613,9 @@ def mark_analysis_failed(photo_id: int, reasons: list[str]) -> None:
     """Give up on a photo's analysis (``failed`` with ``reasons``), if it is still pending."""
     with record_changes() as changes:
         photo = (
-            Photo.objects.select_for_update().select_related("uploaded_by").filter(pk=photo_id)
+            Photo.objects.select_for_update(of=("self",))
+            .select_related("uploaded_by")
+            .filter(pk=photo_id)
         ).first()
         if photo is None or photo.analysis_state != Photo.AnalysisState.ANALYSING:
             return
