@@ -300,7 +300,7 @@ def _vapid_keys() -> tuple[str, str]:
 
 VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = _vapid_keys()
 # Push services contact this address when something is wrong with what the server sends.
-VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost"
 # How long a push service keeps a message for a device that is offline, in seconds.
 PUSH_TTL = int(os.environ.get("PUSH_TTL", str(24 * 3600)))
 PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
@@ -314,7 +314,7 @@ PUSH_ALLOW_HTTP = env_bool("PUSH_ALLOW_HTTP", False)
 PUSH_ENDPOINT_HOSTS = env_list("PUSH_ENDPOINT_HOSTS", "")
 
 # "console" (stderr), "file" (JSON lines in VAR_DIR/sms.log) or "http" (a gateway).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or "file"
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
