@@ -2,7 +2,8 @@
 
 A template is immutable once used: a new version is a new row, and a response keeps the
 template row (so the version) it answered. The default follow-up questionnaire
-(:data:`DEFAULT_TEMPLATES`) is created on first use, under the event log's lock.
+(:data:`DEFAULT_TEMPLATES`) comes with migration ``0002_alerts_default_forms`` and is created on
+first use where it is missing (a flushed test database), under the event log's lock.
 """
 
 from __future__ import annotations
@@ -109,13 +110,13 @@ def ensure_default_templates() -> None:
     two first uses cannot both create one)."""
     if all(_default_exists(slug, version) for slug, version, _ in DEFAULT_TEMPLATES):
         return
-    with record_changes() as changes:
+    # Setup, like the migration that creates them: not an audited change.
+    with record_changes():
         for slug, version, schema in DEFAULT_TEMPLATES:
             if not _default_exists(slug, version):
-                template = FormTemplate.objects.create(
+                FormTemplate.objects.create(
                     slug=slug, version=version, schema=schema, organisation=None
                 )
-                changes.audit(None, "form_template.create", target=template, actor_label="system")
 
 
 def _default_exists(slug: str, version: int) -> bool:
