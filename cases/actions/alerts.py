@@ -240,7 +240,18 @@ def after_form_response(changes: Changes, response: FormResponse) -> list[Alert]
 
 
 def check_case_check_ins(case_id: int, *, now: datetime | None = None) -> list[Alert]:
-    """The beat task's work for one case: raise its missed check-ins (idempotent)."""
+    """The beat task's work for one case: raise its missed check-ins (idempotent). The event
+    log's lock is taken only for a case with a missed check-in not yet alerted."""
+    case = Case.objects.filter(pk=case_id, status=Case.Status.OPEN).first()
+    if case is None:
+        return []
+    thresholds = rules.thresholds_for(case.organisation_id)
+    sites = list(case.wound_sites.order_by("pk"))
+    keys = [
+        f.condition_key for f in _check_in_findings(case, sites, thresholds, now or timezone.now())
+    ]
+    if not keys or Alert.objects.filter(case=case, condition_key__in=keys).count() == len(keys):
+        return []
     with record_changes() as changes:
         case = Case.objects.filter(pk=case_id, status=Case.Status.OPEN).first()
         if case is None:

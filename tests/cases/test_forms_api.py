@@ -195,3 +195,22 @@ def test_anonymous_callers_cannot_read_or_submit(case: Case, api: Api) -> None:
 def test_the_migration_froze_the_same_first_version_the_code_defines(db: None) -> None:
     template = FormTemplate.objects.get(organisation=None, slug="wound-follow-up", version=1)
     assert template.schema == forms.FOLLOW_UP_V1
+
+
+def test_a_community_nurse_cannot_reach_a_case_not_shared_with_them(
+    case: Case, physician: User, vascular: Any, community_nurse: User, api: Api
+) -> None:
+    from rooms.actions import create_group_room
+    from rooms.models import Room
+
+    room = create_group_room(physician, name="Other", team_ids=[vascular.pk])
+    Room.objects.filter(pk=room.pk).update(kind=Room.Kind.CASE)
+    other = Case.objects.create(
+        patient=case.patient, organisation=case.organisation, room=room, title="Right heel"
+    )
+    client = api(community_nurse)
+    with unchanged():
+        post = submit(client, other, CALM)
+        get = client.get(f"/api/cases/{other.pk}/form-responses")
+    assert_refused(post, "case_not_found", 404)
+    assert_same_answer(get, client.get(f"/api/cases/{MISSING}/form-responses"))

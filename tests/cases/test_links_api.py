@@ -371,3 +371,17 @@ def test_a_photo_through_an_invalid_link_is_refused_before_anything(case: Case) 
             format="multipart",
         )
     assert_refused(response, "link_invalid", 401)
+
+
+def test_a_community_nurse_cannot_reach_the_links_of_a_case_not_shared_with_them(
+    other_case: Case, physician: User, community_nurse: User, api: Api
+) -> None:
+    links.issue_link(physician, other_case.pk, base_url="https://x")
+    client = api(community_nurse)
+    link = PatientLink.objects.get()
+    with unchanged():
+        listed = client.get(f"/api/cases/{other_case.pk}/links")
+        revoked = client.post(f"/api/links/{link.pk}/revoke")
+    assert_same_answer(listed, client.get(f"/api/cases/{MISSING}/links"))
+    assert_same_answer(revoked, client.post(f"/api/links/{MISSING}/revoke"))
+    assert PatientLink.objects.get().revoked_at is None
