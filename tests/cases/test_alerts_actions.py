@@ -259,3 +259,13 @@ def test_a_new_silence_after_a_check_in_is_a_new_condition(
     add_measurement(case, wound_site, days_ago=20, area=5.0)  # a photo 20 days ago
     assert len(alerts.check_case_check_ins(case.pk, now=NOW)) == 1
     assert Alert.objects.filter(case=case, rule="missed_check_in").count() == 2
+
+
+def test_the_sweep_is_scheduled_hourly_and_known_to_the_worker(settings: Any) -> None:
+    from coordination.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["check-missed-check-ins"]
+    assert entry == {"task": "cases.check_missed_check_ins", "schedule": 3600.0}
+    assert "cases.alert_tasks" in app.conf.imports
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
