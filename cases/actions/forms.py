@@ -305,7 +305,7 @@ def _create(
         by_user,
         "form_response.submit",
         target=response,
-        actor_label=f"patient-link:{by_link.pk}" if by_link is not None else None,
+        actor_label=f"patient link {by_link.pk}" if by_link is not None else None,
         data={"case": case.pk, "template": template.slug, "version": template.version},
     )
     return response

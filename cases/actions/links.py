@@ -5,7 +5,7 @@ and revocable. Only its SHA-256 is stored: the URL is shown once, to the clinici
 it (and in the SMS, if sent). On the patient's side, an unknown, expired or revoked token, or
 one whose case is closed, all get the same ``link_invalid``; requests are limited per token
 and per client address (``rate_limited``). Every patient submission is audited with the link
-as the actor (``patient-link:<id>``).
+as the actor (``patient link <id>``, as the photos do).
 """
 
 from __future__ import annotations

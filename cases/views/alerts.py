@@ -23,7 +23,7 @@ from rest_framework.response import Response
 
 from cases.access import access_case
 from cases.actions import alerts, forms, links
-from cases.models import Alert
+from cases.models import Alert, Photo
 from cases.serializers.alerts import (
     AcknowledgeSerializer,
     AlertSerializer,
@@ -277,10 +277,12 @@ class PatientPhotosView(PatientView):
         data: Any = request.data
         fields = _validated(PatientPhotoUploadSerializer, {"client_uuid": data.get("client_uuid")})
         client_uuid = fields["client_uuid"]
+        # A retry answers 200: the action returns the first photo for a known client_uuid.
+        created = not Photo.objects.filter(uploaded_by_link=link, client_uuid=client_uuid).exists()
         # Written by the photos work (cases.actions.photos); looked up at call time.
         photos: Any = importlib.import_module("cases.actions.photos")
         result = photos.post_photo_from_link(link, data=upload.read(), client_uuid=client_uuid)
-        photo, created = result if isinstance(result, tuple) else (result, True)
+        photo = result[0] if isinstance(result, tuple) else result
         return Response(
             {"id": photo.pk}, status=status.HTTP_201_CREATED if created else status.HTTP_200_OK
         )
