@@ -202,7 +202,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-room-events": {"task": "coordination.tasks.prune_events", "schedule": 3600.0},
+    # Missed check-ins of open cases (cases.alert_tasks); idempotent, so a late or doubled
+    # run raises nothing twice.
+    "check-missed-check-ins": {"task": "cases.check_missed_check_ins", "schedule": 3600.0},
 }
+# Task modules autodiscovery (``tasks.py``) does not find.
+CELERY_IMPORTS = ["cases.alert_tasks"]
 # How coordination.taskqueue.enqueue runs a task after commit: "celery" (a worker, through
 # Redis), "thread" (a small pool in this process: the embedded default) or "inline" (at once,
 # in the committing thread: the tests).
@@ -319,6 +324,15 @@ SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
 SMS_SENDER = os.environ.get("SMS_SENDER", "")
+
+# --- Patient links ----------------------------------------------------------------------------
+# The server's public address for the links sent to patients (https://care.example.org); empty:
+# the address the issuing request came to.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+# Requests to the patient endpoints, per token and per client address, within the window.
+PATIENT_LINK_RATE_WINDOW = int(os.environ.get("PATIENT_LINK_RATE_WINDOW", "600"))
+PATIENT_LINK_MAX_PER_TOKEN = int(os.environ.get("PATIENT_LINK_MAX_PER_TOKEN", "60"))
+PATIENT_LINK_MAX_PER_IP = int(os.environ.get("PATIENT_LINK_MAX_PER_IP", "120"))
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"
