@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := coordination.settings
 
-.PHONY: run test check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision lock messages clean
+.PHONY: run test check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases lock messages clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,11 @@ bench-fixed bench-knee bench-catchup bench-idle: $(VENV)/.dev
 ## make bench-vision: time per analysis stage (12 MP, 3 MP) against OpenCV's decode, preview verdict
 bench-vision: $(VENV)/.dev
 	$(PY) benchmarks/vision_bench.py --json benchmarks/out/vision.json $(BENCH_ARGS)
+
+## make bench-cases: upload to measurement at a physician's socket, 12 MP phantoms, one Celery
+## worker (needs local PostgreSQL and Redis; see benchmarks/README.md)
+bench-cases: $(VENV)/.dev
+	$(PY) benchmarks/case_pipeline.py $(BENCH_ARGS)
 
 ## Regenerate the locked requirements from pyproject.toml
 lock: $(VENV)/.dev

@@ -108,6 +108,24 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
             "with the camera's standard settings."
         ),
     ),
+    "rule_settings_invalid": (
+        400,
+        _("Some alert thresholds are unknown or out of range; see details."),
+    ),
+    "alert_already_acknowledged": (409, _("Someone has already acknowledged this alert.")),
+    "form_not_found": (404, _("This questionnaire does not exist.")),
+    "form_answers_invalid": (
+        400,
+        _("Some answers are missing or invalid; see details for each question."),
+    ),
+    "patient_link_not_found": (
+        404,
+        _("This patient link does not exist or its case is not shared with you."),
+    ),
+    "link_invalid": (
+        401,
+        _("This link is not valid any more. Ask your care team for a new one."),
+    ),
     "case_closed": (409, _("This case is closed. Reopen it to add photos or measurements.")),
     "upload_not_found": (
         404,

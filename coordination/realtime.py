@@ -63,11 +63,26 @@ class Subscription:
     start: int
     # Called (once, after detaching) when the user may no longer be connected.
     revoke: Revoke | None = None
+    # What the connection signed in with, checked with the user: ("token", token id) or
+    # ("session", session key). Revoking it, or signing out, ends the connection.
+    credential: Credential | None = None
     rooms: set[int] = field(default_factory=set)
     cursor: int = 0
     buffering: bool = True
     buffer: list[tuple[WireEvent, str]] = field(default_factory=list)
     closed: bool = False
+
+
+Credential = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class CheckState:
+    """What the pump's periodic check reads: the log's end and who may no longer connect."""
+
+    last_seq: int
+    inactive_users: set[int] = field(default_factory=set)
+    dead_credentials: set[Credential] = field(default_factory=set)
 
 
 @dataclass(frozen=True)
@@ -147,9 +162,21 @@ class EventPump:
         self._tasks.clear()
 
     # --- connections ---------------------------------------------------------------------------
-    def attach(self, user_id: int, deliver: Deliver, revoke: Revoke | None = None) -> Subscription:
+    def attach(
+        self,
+        user_id: int,
+        deliver: Deliver,
+        revoke: Revoke | None = None,
+        credential: Credential | None = None,
+    ) -> Subscription:
         """Start buffering every event after the current position for a new connection."""
-        sub = Subscription(user_id=user_id, deliver=deliver, start=self.position, revoke=revoke)
+        sub = Subscription(
+            user_id=user_id,
+            deliver=deliver,
+            start=self.position,
+            revoke=revoke,
+            credential=credential,
+        )
         sub.cursor = self.position
         self._attaching.add(sub)
         return sub
@@ -288,10 +315,17 @@ class EventPump:
         if busy and now - self._users_checked_at < USER_CHECK_SECONDS:
             return
         self._users_checked_at = now
-        users = set(self._by_user) | {sub.user_id for sub in self._attaching}
-        last, inactive = await _check_state(users)
-        for user_id in inactive:
+        subs = [sub for subs in self._by_user.values() for sub in subs]
+        subs += self._attaching
+        users = {sub.user_id for sub in subs}
+        credentials = {sub.credential for sub in subs if sub.credential is not None}
+        state = await _check_state(users, credentials)
+        last = state.last_seq
+        for user_id in state.inactive_users:
             await self._revoke_user(user_id)
+        for sub in subs:
+            if sub.credential in state.dead_credentials and not sub.closed:
+                await self._revoke(sub)
         if busy:
             return
         if last > self.position and not self._pending:
@@ -303,12 +337,15 @@ class EventPump:
         subs = [sub for sub in self._attaching if sub.user_id == user_id]
         subs += self._by_user.get(user_id, ())
         for sub in subs:
-            self.detach(sub)
-            if sub.revoke is not None:
-                try:
-                    await sub.revoke()
-                except Exception:
-                    logger.warning("closing a revoked connection failed", exc_info=True)
+            await self._revoke(sub)
+
+    async def _revoke(self, sub: Subscription) -> None:
+        self.detach(sub)
+        if sub.revoke is not None:
+            try:
+                await sub.revoke()
+            except Exception:
+                logger.warning("closing a revoked connection failed", exc_info=True)
 
     async def _drain_pending(self) -> None:
         while self.position + 1 in self._pending:
@@ -412,15 +449,18 @@ class EventPump:
 
 
 # The pump's reads have a thread of their own: they must never wait behind commands.
-def _read_check_state(user_ids: set[int]) -> tuple[int, set[int]]:
-    """The last event number, and which of these users were deactivated."""
+def _read_check_state(user_ids: set[int], credentials: set[Credential]) -> CheckState:
+    """The last event number, which of these users were deactivated, and which of these
+    credentials were revoked, expired or signed out."""
+    from coordination.accounts.authentication import live_credentials
     from coordination.accounts.models import User
 
     inactive: set[int] = set()
     if user_ids:
         rows = User.objects.filter(pk__in=user_ids, is_active=False).values_list("pk", flat=True)
         inactive = set(rows)
-    return _read_last_seq(), inactive
+    dead = credentials - live_credentials(credentials) if credentials else set()
+    return CheckState(_read_last_seq(), inactive, dead)
 
 
 def _read_last_seq() -> int:

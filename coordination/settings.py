@@ -202,7 +202,12 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "prune-room-events": {"task": "coordination.tasks.prune_events", "schedule": 3600.0},
+    # Missed check-ins of open cases (cases.alert_tasks); idempotent, so a late or doubled
+    # run raises nothing twice.
+    "check-missed-check-ins": {"task": "cases.check_missed_check_ins", "schedule": 3600.0},
 }
+# Task modules autodiscovery (``tasks.py``) does not find.
+CELERY_IMPORTS = ["cases.alert_tasks"]
 # How coordination.taskqueue.enqueue runs a task after commit: "celery" (a worker, through
 # Redis), "thread" (a small pool in this process: the embedded default) or "inline" (at once,
 # in the committing thread: the tests).
@@ -300,7 +305,7 @@ def _vapid_keys() -> tuple[str, str]:
 
 VAPID_PRIVATE_KEY, VAPID_PUBLIC_KEY = _vapid_keys()
 # Push services contact this address when something is wrong with what the server sends.
-VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT", "mailto:admin@localhost")
+VAPID_SUBJECT = os.environ.get("VAPID_SUBJECT") or "mailto:admin@localhost"
 # How long a push service keeps a message for a device that is offline, in seconds.
 PUSH_TTL = int(os.environ.get("PUSH_TTL", str(24 * 3600)))
 PUSH_TIMEOUT = float(os.environ.get("PUSH_TIMEOUT", "10"))
@@ -314,11 +319,20 @@ PUSH_ALLOW_HTTP = env_bool("PUSH_ALLOW_HTTP", False)
 PUSH_ENDPOINT_HOSTS = env_list("PUSH_ENDPOINT_HOSTS", "")
 
 # "console" (stderr), "file" (JSON lines in VAR_DIR/sms.log) or "http" (a gateway).
-SMS_BACKEND = os.environ.get("SMS_BACKEND", "file")
+SMS_BACKEND = os.environ.get("SMS_BACKEND") or "file"
 SMS_HTTP_URL = os.environ.get("SMS_HTTP_URL", "")
 SMS_HTTP_TOKEN = os.environ.get("SMS_HTTP_TOKEN", "")
 SMS_HTTP_TIMEOUT = float(os.environ.get("SMS_HTTP_TIMEOUT", "10"))
 SMS_SENDER = os.environ.get("SMS_SENDER", "")
+
+# --- Patient links ----------------------------------------------------------------------------
+# The server's public address for the links sent to patients (https://care.example.org); empty:
+# the address the issuing request came to.
+PUBLIC_URL = os.environ.get("PUBLIC_URL", "").rstrip("/")
+# Requests to the patient endpoints, per token and per client address, within the window.
+PATIENT_LINK_RATE_WINDOW = int(os.environ.get("PATIENT_LINK_RATE_WINDOW", "600"))
+PATIENT_LINK_MAX_PER_TOKEN = int(os.environ.get("PATIENT_LINK_MAX_PER_TOKEN", "60"))
+PATIENT_LINK_MAX_PER_IP = int(os.environ.get("PATIENT_LINK_MAX_PER_IP", "120"))
 
 # --- Internationalisation ---------------------------------------------------------------------
 LANGUAGE_CODE = "en"

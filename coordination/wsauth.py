@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.http.request import validate_host
 
-from coordination.accounts.authentication import parse_authorization, user_for_token
+from coordination.accounts.authentication import parse_authorization, usable_token
 from coordination.asyncdb import db_async
 
 Scope = dict[str, Any]
@@ -54,8 +54,13 @@ class TokenOrSessionAuth:
         header = _header(scope, b"authorization")
         if header is not None:
             raw = parse_authorization(header)
-            user = await db_async(user_for_token)(raw) if raw else None
-            scope = {**scope, "user": user or AnonymousUser(), "auth_method": "token"}
+            token = await db_async(usable_token)(raw) if raw else None
+            scope = {
+                **scope,
+                "user": token.user if token is not None else AnonymousUser(),
+                "auth_method": "token",
+                "credential": ("token", str(token.pk)) if token is not None else None,
+            }
             return await self.inner(scope, receive, send)
         scope = {**scope, "auth_method": "session"}
         return await self.session_stack(scope, receive, send)

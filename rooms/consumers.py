@@ -182,7 +182,9 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             committed = await db_async(queries.last_seq)()
             if after < committed:
                 await self.pump.reach(committed, REACH_TIMEOUT_SECONDS)
-        self.sub = self.pump.attach(self.user.pk, self._deliver, revoke=self._revoked)
+        self.sub = self.pump.attach(
+            self.user.pk, self._deliver, revoke=self._revoked, credential=self._credential()
+        )
         try:
             await self._begin(self.pump, self.sub, after)
         except BaseException:
@@ -230,11 +232,21 @@ class RoomsConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]  # Channels i
             if page is not None and not page.done():
                 page.cancel()
 
+    def _credential(self) -> tuple[str, str] | None:
+        """What the connection signed in with, for the pump to check with the user."""
+        if self.scope.get("auth_method") == "token":
+            credential: tuple[str, str] | None = self.scope.get("credential")
+            return credential
+        session = self.scope.get("session")
+        key = getattr(session, "session_key", None)
+        return ("session", str(key)) if key else None
+
     async def _deliver(self, text: str) -> None:
         await self.send(text_data=text)
 
     async def _revoked(self) -> None:
-        """The user was deactivated: the connection ends as one without credentials."""
+        """The user was deactivated, signed out, or their token was revoked: the connection
+        ends as one without credentials."""
         await self._send_error(None, CoordinationError("not_authenticated"))
         await self.close(code=CLOSE_NOT_AUTHENTICATED)
 

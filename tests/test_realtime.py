@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -16,10 +17,10 @@ async def test_a_pump_receiving_events_does_not_read_the_log_end_at_every_tick(
     pump = realtime.EventPump()
     reads = 0
 
-    async def check_state(users: set[int]) -> tuple[int, set[int]]:
+    async def check_state(users: set[int], credentials: set[Any]) -> realtime.CheckState:
         nonlocal reads
         reads += 1
-        return pump.position, set()
+        return realtime.CheckState(pump.position)
 
     async def deliver(text: str) -> None:
         pass

@@ -18,7 +18,9 @@ from typing import Any, Final
 
 from django.utils import timezone
 
+from cases import rules
 from cases.access import access_measurement, access_photo, access_wound_site
+from cases.actions import alerts
 from cases.models import Case, Measurement, Photo, WoundSite
 from coordination.accounts.models import User
 from coordination.accounts.permissions import Perm
@@ -32,14 +34,6 @@ from .photos import current_measurement, read_photo_image, refresh_photo_message
 MAX_RINGS: Final = 10
 MAX_POINTS: Final = 2000
 NOTE_LENGTH: Final = 500
-
-# The healing rules the trajectory draws as a threshold: the share of the baseline area that
-# should be gone after some weeks (DESIGN.md, "Clinical rules"): wound type -> (rule, weeks,
-# minimum reduction in percent). Other wound types have none.
-HEALING_THRESHOLDS: Final[dict[str, tuple[str, int, float]]] = {
-    WoundSite.WoundType.DIABETIC_FOOT_ULCER: ("dfu_area_reduction_4_weeks", 4, 50.0),
-    WoundSite.WoundType.VENOUS_ULCER: ("venous_area_reduction_4_weeks", 4, 40.0),
-}
 
 
 def validate_outline(value: Any, width: int, height: int) -> list[list[list[float]]]:
@@ -140,6 +134,7 @@ def reject_measurement(actor: User, measurement_id: int, *, note: str = "") -> M
         _decide(measurement, actor, Measurement.Status.REJECTED)
         changes.audit(actor, "measurement.reject", target=measurement, data={"note": note})
         refresh_photo_message(changes, measurement.photo)
+        _after_review(changes, measurement)
     return measurement
 
 
@@ -239,9 +234,9 @@ def _create(
 
 
 def _after_review(changes: Changes, measurement: Measurement) -> None:
-    """THE call site for the clinical rules after a measurement became validated (validated,
-    corrected or drawn). The lead wires it to ``cases.actions.alerts`` when that is merged:
-    ``after_measurement_reviewed(changes, measurement)``."""
+    """The clinical rules, after a decision on a measurement (validated, corrected, drawn or
+    rejected): in the same transaction, so an alert and its cause commit together."""
+    alerts.after_measurement_reviewed(changes, measurement)
 
 
 def recompute_tissue(measurement_id: int) -> None:
@@ -282,13 +277,9 @@ def get_measurement(actor: User, measurement_id: int) -> Measurement:
 
 def trajectory(actor: User, site_id: int) -> dict[str, Any]:
     """A wound site's validated measurements over time, against its baseline (the first) and
-    its healing rule's threshold (:data:`HEALING_THRESHOLDS`). Refusal: ``wound_site_not_found``."""
+    its healing rule's threshold (:func:`healing_threshold`). Refusal: ``wound_site_not_found``."""
     site = access_wound_site(actor, site_id)
-    measurements = list(
-        Measurement.objects.filter(wound_site=site, status__in=Measurement.REVIEWED_OK).order_by(
-            "measured_at", "pk"
-        )
-    )
+    measurements = rules.validated_measurements(site)
     baseline = measurements[0] if measurements else None
     points = []
     for m in measurements:
@@ -310,13 +301,25 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
                 "measurement": m.pk,
             }
         )
-    rule = HEALING_THRESHOLDS.get(site.wound_type)
     return {
         "wound_site": site.pk,
         "wound_type": site.wound_type,
         "baseline": points[0] if points else None,
         "points": points,
-        "threshold": (
-            {"rule": rule[0], "weeks": rule[1], "min_reduction_pct": rule[2]} if rule else None
-        ),
+        "threshold": healing_threshold(site),
+    }
+
+
+def healing_threshold(site: WoundSite) -> dict[str, Any] | None:
+    """The stalled-healing rule's threshold for the site's wound type, with its
+    organisation's settings (``cases.rules``); None for wound types without one."""
+    kind = rules.STALLED_TYPES.get(WoundSite.WoundType(site.wound_type))
+    if kind is None:
+        return None
+    prefix, _source = kind
+    thresholds = rules.thresholds_for(site.case.organisation_id)
+    return {
+        "rule": "stalled_healing",
+        "weeks": thresholds[f"{prefix}_weeks"],
+        "min_reduction_pct": thresholds[f"{prefix}_min_reduction_pct"],
     }

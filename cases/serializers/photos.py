@@ -129,7 +129,7 @@ class TrajectoryPointSerializer(serializers.Serializer[Any]):
 
 class ThresholdSerializer(serializers.Serializer[Any]):
     rule = serializers.CharField()
-    weeks = serializers.IntegerField()
+    weeks = serializers.FloatField()
     min_reduction_pct = serializers.FloatField()
 
 

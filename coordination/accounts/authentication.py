@@ -25,13 +25,36 @@ def parse_authorization(value: str) -> str | None:
 
 def user_for_token(raw: str) -> User | None:
     """The active user owning a usable token, or None."""
+    token = usable_token(raw)
+    return token.user if token is not None else None
+
+
+def usable_token(raw: str) -> ApiToken | None:
+    """The usable token (with its active user), or None."""
     token = ApiToken.objects.select_related("user").filter(key_hash=hash_token(raw)).first()
     if token is None or not token.is_usable or not token.user.is_active:
         return None
     now = timezone.now()
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
-    return token.user
+    return token
+
+
+def live_credentials(credentials: set[tuple[str, str]]) -> set[tuple[str, str]]:
+    """Those of ``credentials`` still good for a connection: ("token", id) not revoked nor
+    expired, ("session", key) not signed out nor expired."""
+    from django.contrib.sessions.models import Session
+
+    now = timezone.now()
+    token_ids = [int(value) for kind, value in credentials if kind == "token"]
+    keys = [value for kind, value in credentials if kind == "session"]
+    tokens = ApiToken.objects.filter(pk__in=token_ids, revoked_at__isnull=True).exclude(
+        expires_at__lte=now
+    )
+    sessions = Session.objects.filter(session_key__in=keys, expire_date__gt=now)
+    return {("token", str(pk)) for pk in tokens.values_list("pk", flat=True)} | {
+        ("session", key) for key in sessions.values_list("session_key", flat=True)
+    }
 
 
 class BearerTokenAuthentication(authentication.BaseAuthentication):

@@ -10,9 +10,8 @@ from typing import Any
 
 import pytest
 
-from cases.actions import measurements as review
 from cases.actions import photos as photo_actions
-from cases.models import Case, Measurement, Photo, WoundSite
+from cases.models import Case, Measurement, Photo, RuleSettings, WoundSite
 from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
 from coordination.models import RoomEvent
@@ -371,7 +370,7 @@ def test_the_trajectory_has_the_validated_measurements_against_the_baseline_and_
     assert [p["reduction_pct"] for p in body["points"]] == [0.0, 50.0]
     assert body["points"][1]["tissue"] == {"granulation": 80.0, "slough": 20.0, "necrosis": 0.0}
     assert body["threshold"] == {
-        "rule": "dfu_area_reduction_4_weeks",
+        "rule": "stalled_healing",
         "weeks": 4,
         "min_reduction_pct": 50.0,
     }
@@ -389,7 +388,16 @@ def test_the_threshold_follows_the_wound_type(
     assert body["baseline"] is None
     threshold = body["threshold"]
     assert (threshold and threshold["min_reduction_pct"]) == minimum
-    assert review.HEALING_THRESHOLDS.get(wound_type, (None, None, None))[2] == minimum
+
+
+def test_the_threshold_is_the_organisations_own(
+    api: Api, nurse: User, wound_site: WoundSite
+) -> None:
+    RuleSettings.objects.create(
+        organisation_id=wound_site.case.organisation_id, values={"dfu_min_reduction_pct": 53.0}
+    )
+    body = api(nurse).get(f"/api/wound-sites/{wound_site.pk}/trajectory").json()
+    assert body["threshold"]["min_reduction_pct"] == 53.0
 
 
 @pytest.mark.parametrize(
@@ -415,3 +423,28 @@ def test_others_cannot_read_a_trajectory(
         response = api(user).get(f"/api/wound-sites/{wound_site.pk}/trajectory")
     assert_refused(response, code, status)
     assert_same_answer(response, api(user).get(f"/api/wound-sites/{MISSING}/trajectory"))
+
+
+def test_every_decision_runs_the_clinical_rules_in_its_transaction(
+    api: Api, physician: User, suggestion: Measurement, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cases.actions import alerts
+
+    seen: list[tuple[int, str]] = []
+    monkeypatch.setattr(
+        alerts, "after_measurement_reviewed", lambda changes, m: seen.append((m.pk, m.status))
+    )
+    api(physician).post(f"/api/measurements/{suggestion.pk}/validate")
+    assert seen == [(suggestion.pk, "validated")]
+
+
+def test_a_validated_measurement_much_larger_than_the_last_raises_a_deterioration_alert(
+    api: Api, physician: User, suggestion: Measurement, wound_site: WoundSite
+) -> None:
+    from cases.models import Alert
+
+    add_measurement(suggestion.photo, wound_site, 3.0, -7, "validated")
+    api(physician).post(f"/api/measurements/{suggestion.pk}/validate")
+    alert = Alert.objects.get(rule="deterioration")
+    assert alert.wound_site == wound_site
+    assert alert.case_id == suggestion.case_id

@@ -6,10 +6,13 @@ import time
 import uuid
 from collections.abc import Callable
 
+from django.test import Client
+
+from coordination.accounts.actions import create_token, revoke_token
 from coordination.accounts.models import User
 from rooms.models import Message, Room
 
-from .conftest import LIVE, LiveSocket, post
+from .conftest import LIVE, LiveServer, LiveSocket, post
 
 pytestmark = LIVE
 
@@ -49,3 +52,39 @@ def test_a_deactivated_user_cannot_act_on_a_socket_opened_before(
     assert reply["type"] == "error"
     assert reply["code"] == "not_authenticated"
     assert not Message.objects.filter(author=nurse).exists()
+
+
+def test_a_socket_opened_with_a_token_is_closed_when_the_token_is_revoked(
+    ward: Room,
+    physician: User,
+    nurse: User,
+    daphne_server: LiveServer,
+    sockets: Callable[..., LiveSocket],
+) -> None:
+    token, raw = create_token(nurse, "phone")
+    sock = sockets(nurse, token=raw)
+    kept = sockets(nurse)  # another device, another token: stays connected
+    revoke_token(nurse, token.pk)
+
+    assert sock.wait_closed(timeout=5) == 4401
+    errors = [f for f in sock.backlog if f["type"] == "error"]
+    assert [e["code"] for e in errors] == ["not_authenticated"]
+    post(physician, ward, "still talking to her other device")
+    kept.expect_event("message.posted")
+
+
+def test_a_socket_opened_with_a_session_is_closed_when_the_person_signs_out(
+    ward: Room,
+    physician: User,
+    nurse: User,
+    daphne_server: LiveServer,
+) -> None:
+    client = Client()
+    client.force_login(nurse)
+    cookie = f"sessionid={client.cookies['sessionid'].value}"
+    sock = LiveSocket.open(daphne_server, cookie=cookie, origin=daphne_server.origin)
+    try:
+        client.logout()  # the session is deleted, as the sign-out endpoint does
+        assert sock.wait_closed(timeout=5) == 4401
+    finally:
+        sock.close()
