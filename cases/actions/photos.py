@@ -306,9 +306,10 @@ def _post_clean(
             from cases.tasks import analyse_photo
 
             enqueue(analyse_photo, photo.pk)
-    except (IntegrityError, CoordinationError) as exc:
+    except Exception as exc:
+        # Nothing refers to the stored files: whatever failed, they go.
         _delete_quietly(file, thumb)
-        if isinstance(exc, CoordinationError):
+        if not isinstance(exc, IntegrityError):
             raise
         # The same upload, retried while the first was being written: the first one won.
         found = Photo.objects.filter(
