@@ -523,3 +523,67 @@ def test_an_unexpected_failure_is_retried_then_marked_analysis_failed(
     assert len(calls) == 4  # the first run and 3 retries
     assert (photo.analysis_state, photo.analysis_reasons) == ("failed", ["analysis_failed"])
     assert message_of(photo).data["analysis"]["state"] == "failed"
+
+
+# --- a patient's photo --------------------------------------------------------------------
+def test_a_patients_photo_has_no_author_says_so_and_a_retry_returns_it(
+    case: Case, physician: User
+) -> None:
+    from django.utils import timezone
+
+    from cases.models import PatientLink
+
+    link = PatientLink.objects.create(
+        case=case,
+        token_hash="0" * 64,
+        issued_by=physician,
+        expires_at=timezone.now() + timedelta(days=1),
+    )
+    client_uuid = uuid.uuid4()
+    photo = photo_actions.post_photo_from_link(link, data=small_jpeg(), client_uuid=client_uuid)
+    again = photo_actions.post_photo_from_link(link, data=small_jpeg(), client_uuid=client_uuid)
+
+    assert again.pk == photo.pk
+    assert (photo.uploaded_by, photo.uploaded_by_link) == (None, link)
+    message = message_of(photo)
+    assert message.author is None
+    assert message.data["from_patient"] is True
+    audit = AuditEvent.objects.get(action="photo.upload")
+    assert audit.actor_id is None
+
+
+# --- a real race (PostgreSQL) ---------------------------------------------------------------
+@pytest.mark.services
+@pytest.mark.django_db(transaction=True)
+def test_two_copies_of_an_upload_arriving_together_make_one_photo(nurse: User, case: Case) -> None:
+    import threading
+
+    from django.db import connections
+
+    client_uuid = uuid.uuid4()
+    data = small_jpeg()
+    barrier = threading.Barrier(2)
+    results: list[Any] = []
+
+    def send() -> None:
+        try:
+            barrier.wait()
+            results.append(
+                photo_actions.post_photo(nurse, case.pk, data=data, client_uuid=client_uuid)
+            )
+        except Exception as exc:  # reported below
+            results.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=send) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert all(isinstance(r, photo_actions.PostedPhoto) for r in results), results
+    assert sorted(r.created for r in results) == [False, True]
+    assert len({r.photo.pk for r in results}) == 1
+    assert Photo.objects.count() == 1
+    assert Message.objects.filter(kind="photo").count() == 1
