@@ -54,3 +54,9 @@ def recompute_tissue(self: Task[Any, Any], measurement_id: int) -> None:
         if self.request.retries < MAX_RETRIES:
             raise self.retry(exc=exc, countdown=retry_countdown(self.request.retries)) from exc
         logger.exception("tissue of measurement %s could not be computed", measurement_id)
+
+
+@shared_task(name="cases.tasks.sweep_staged_uploads")
+def sweep_staged_uploads() -> int:
+    """Delete staged uploads never posted (beat, hourly)."""
+    return photos.sweep_staged_uploads()

@@ -205,6 +205,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     # Missed check-ins of open cases (cases.alert_tasks); idempotent, so a late or doubled
     # run raises nothing twice.
     "check-missed-check-ins": {"task": "cases.check_missed_check_ins", "schedule": 3600.0},
+    # Photos staged for the WebSocket (POST /api/uploads) and never posted (cases.tasks).
+    "sweep-staged-uploads": {"task": "cases.tasks.sweep_staged_uploads", "schedule": 3600.0},
 }
 # Task modules autodiscovery (``tasks.py``) does not find.
 CELERY_IMPORTS = ["cases.alert_tasks"]

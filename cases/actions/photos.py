@@ -24,7 +24,7 @@ import re
 import secrets
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Final
 
 from django.conf import settings
@@ -39,7 +39,13 @@ from cases.access import access_case, access_photo, visible_cases
 from cases.models import Case, Measurement, PatientLink, Photo, WoundSite
 from coordination.accounts.models import User
 from coordination.accounts.permissions import Perm
-from coordination.crypto import encrypt, open_decrypted, photo_storage, save_encrypted
+from coordination.crypto import (
+    encrypt,
+    open_decrypted,
+    photo_storage,
+    save_encrypted,
+    walk_storage,
+)
 from coordination.errors import CoordinationError
 from coordination.events import Changes, record_audit, record_changes
 from coordination.images import CleanImage, clean_image
@@ -52,6 +58,8 @@ from rooms.serializers import user_summary
 logger = logging.getLogger(__name__)
 
 UPLOAD_PREFIX: Final = "uploads"
+# A staged upload not posted within this time is deleted (sweep_staged_uploads).
+STAGED_MAX_AGE: Final = timedelta(hours=24)
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 # What the nurse should do, per reason an analysis or a capture check gives (vision's codes,
@@ -208,6 +216,22 @@ def post_staged_photo(
     if posted.created:
         photo_storage().delete(name)
     return posted
+
+
+def sweep_staged_uploads(*, max_age: timedelta = STAGED_MAX_AGE) -> int:
+    """Delete staged uploads older than ``max_age`` that were never posted (the phone gave up,
+    or posted the photo over HTTP instead); returns how many. Hourly (beat)."""
+    storage = photo_storage()
+    cutoff = timezone.now() - max_age
+    deleted = 0
+    for name in list(walk_storage(storage, UPLOAD_PREFIX)):
+        try:
+            if storage.get_modified_time(name) < cutoff:
+                storage.delete(name)
+                deleted += 1
+        except FileNotFoundError:  # posted (and deleted) meanwhile
+            continue
+    return deleted
 
 
 def _existing(actor: User, client_uuid: uuid.UUID, case_id: int) -> Photo | None:

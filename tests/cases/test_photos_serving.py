@@ -12,6 +12,7 @@ from cases.actions import photos as photo_actions
 from cases.models import Case, Photo
 from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
+from coordination.crypto import photo_storage
 from tests.cases.test_photos_api import (
     Api,
     _photo_storage,
@@ -226,3 +227,31 @@ def test_only_people_who_post_photos_may_check_a_frame(
     user = request.getfixturevalue(who) if who else None
     response = api(user).post("/api/capture-check", data=small_jpeg(), content_type="image/jpeg")
     assert_refused(response, code, status)
+
+
+def test_staged_uploads_never_posted_are_swept_after_a_day(nurse: User) -> None:
+    import os
+    import time
+
+    old = photo_actions.stage_upload(nurse, small_jpeg())
+    fresh = photo_actions.stage_upload(nurse, small_jpeg())
+    root = photo_storage().path("")
+    for name in stored_files():
+        if old in name:
+            two_days_ago = time.time() - 2 * 86400
+            os.utime(os.path.join(root, name), (two_days_ago, two_days_ago))
+
+    assert photo_actions.sweep_staged_uploads() == 1
+    names = stored_files()
+    assert not [n for n in names if old in n]
+    assert [n for n in names if fresh in n]
+
+
+def test_the_sweep_is_in_the_beat_schedule_and_the_worker_knows_it() -> None:
+    from django.conf import settings
+
+    from coordination.celery import app
+
+    entry = settings.CELERY_BEAT_SCHEDULE["sweep-staged-uploads"]
+    app.loader.import_default_modules()
+    assert entry["task"] in app.tasks
