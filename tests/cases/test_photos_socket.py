@@ -181,3 +181,26 @@ async def test_a_closed_case_takes_no_photo_over_the_socket(
         client, type="photo", room=case.room_id, upload=upload, client_uuid=str(uuid.uuid4())
     )
     assert (answer["type"], answer["code"]) == ("error", "case_closed")
+
+
+async def test_a_shared_community_nurse_posts_over_the_socket_but_not_to_a_site_of_another_case(
+    connect: Connect, community_nurse: User, case: Case, physician: User, no_analysis: None
+) -> None:
+    other_site = await db_async(_site_of_another_case)(case, physician)
+    client = await connect(community_nurse)
+    upload = await db_async(stage)(community_nurse)
+    fields = {"type": "photo", "room": case.room_id, "upload": upload}
+
+    refused = await command(client, **fields, client_uuid=str(uuid.uuid4()), wound_site=other_site)
+    posted = await command(client, **fields, client_uuid=str(uuid.uuid4()))
+
+    assert (refused["type"], refused["code"]) == ("error", "wound_site_not_found")
+    assert posted["type"] == "ok", posted
+    assert posted["data"]["message"]["author"]["id"] == community_nurse.pk
+
+
+def _site_of_another_case(case: Case, physician: User) -> int:
+    from tests.cases.test_photos_api import other_case
+
+    other = other_case(case, physician, [])
+    return WoundSite.objects.create(case=other, location="scalp", wound_type="burn").pk

@@ -157,3 +157,36 @@ def test_a_photo_posted_over_http_is_measured_by_a_worker_and_the_physician_sees
     photo = Photo.objects.get(message_id=message_id)
     assert photo.analysis_state == "done"
     assert Measurement.objects.get(photo=photo).pk == measurement["id"]
+
+
+def test_a_photo_staged_then_posted_over_the_socket_is_measured_and_a_retry_returns_it(
+    case: Case,
+    nurse: User,
+    physician: User,
+    sockets: Callable[..., LiveSocket],
+    http: Callable[[User], Http],
+    celery_worker: CeleryWorker,
+) -> None:
+    physician_socket = sockets(physician)
+    nurse_socket = sockets(nurse)
+    data, _ = phantom_photo()
+    staged = http(nurse).post(
+        "/api/uploads", data=data, headers={"Content-Type": "image/jpeg"}, timeout=30
+    )
+    assert staged.status_code == 201, staged.text
+    fields = {
+        "room": case.room_id,
+        "upload": staged.json()["upload"],
+        "client_uuid": str(uuid.uuid4()),
+    }
+
+    first = nurse_socket.ok("photo", **fields)
+    again = nurse_socket.ok("photo", **fields)
+
+    assert (first["created"], again["created"]) == (True, False)
+    message_id = first["message"]["id"]
+    assert again["message"]["id"] == message_id
+    next_message_event(physician_socket, "message.posted", message_id)
+    updated = next_message_event(physician_socket, "message.updated", message_id)
+    assert updated["data"]["message"]["data"]["analysis"]["state"] == "done"
+    assert Photo.objects.count() == 1
