@@ -106,11 +106,19 @@ class PhotoBodyView(APIView):
         request.upload_handlers = [_InMemory(request)]
         return super().initialize_request(request, *args, **kwargs)
 
-    def photo_bytes(self, request: Request) -> bytes:
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        # Before anything reads the body (a session's CSRF check parses a multipart form).
         limit = self.max_bytes or settings.PHOTO_MAX_BYTES
-        length = int(request.META.get("CONTENT_LENGTH") or 0)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
         if length > limit + MULTIPART_SLACK:
             raise CoordinationError("image_too_large", details={"max_bytes": limit})
+        super().initial(request, *args, **kwargs)
+
+    def photo_bytes(self, request: Request) -> bytes:
+        limit = self.max_bytes or settings.PHOTO_MAX_BYTES
         data: Any = request.data
         if "data" in data and isinstance(data["data"], bytes):
             body: bytes = data["data"]

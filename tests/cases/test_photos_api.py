@@ -587,3 +587,17 @@ def test_two_copies_of_an_upload_arriving_together_make_one_photo(nurse: User, c
     assert len({r.photo.pk for r in results}) == 1
     assert Photo.objects.count() == 1
     assert Message.objects.filter(kind="photo").count() == 1
+
+
+def test_a_request_far_over_the_limit_is_refused_before_its_body_is_read(
+    api: Api, nurse: User, case: Case, settings: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from django.core.handlers.wsgi import WSGIRequest
+
+    settings.PHOTO_MAX_BYTES = 1000
+    monkeypatch.setattr(
+        WSGIRequest, "_load_post_and_files", lambda self: pytest.fail("the body was parsed")
+    )
+    with nothing_stored():
+        response = upload(api(nurse), case.pk, b"\xff\xd8\xff" + b"\x00" * 200_000)
+    assert_refused(response, "image_too_large", 413)
