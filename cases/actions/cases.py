@@ -52,8 +52,8 @@ def _audit_read(actor: User, action: str, **kwargs: Any) -> None:
 # --- patients ---------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Identifier:
-    system: str
     value: str
+    system: str = "MRN"
 
 
 def visible_patients(user: User) -> QuerySet[Patient]:
@@ -84,7 +84,7 @@ def register_patient(
         raise CoordinationError("permission_denied")
     org_id = organisation_id if organisation_id is not None else min(allowed)
     wanted = [Identifier(**i) if isinstance(i, dict) else i for i in identifiers]
-    wanted = [Identifier(i.system.strip() or "MRN", i.value.strip()) for i in wanted]
+    wanted = [Identifier(i.value.strip(), i.system.strip() or "MRN") for i in wanted]
     try:
         with record_changes() as changes:
             for identifier in wanted:

@@ -67,7 +67,7 @@ def private_case(
         given_name="Jean",
         birth_date=date(1951, 7, 14),
         sex=Patient.Sex.MALE,
-        identifiers=[actions.Identifier("MRN", "SL-2002")],
+        identifiers=[actions.Identifier("SL-2002")],
     )
     return actions.open_case(
         physician,
