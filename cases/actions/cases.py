@@ -30,6 +30,7 @@ from coordination.accounts.models import Team, User
 from coordination.accounts.permissions import Perm, has_perm, organisations_where
 from coordination.errors import CoordinationError
 from coordination.events import Changes, record_audit, record_changes
+from notifications.actions import notify
 from rooms.actions import create_room, join_room, leave_membership, post_message
 from rooms.models import Membership, Message, Room
 from rooms.serializers import user_summary
@@ -225,7 +226,23 @@ def open_case(
             f"Case opened by {actor.full_name}",
             by=user_summary(actor),
         )
+        # Those named one by one (the referring physician, invited nurses) are told; teams
+        # see the new room in their list.
+        _assign(changes, case, actor, [m for m in members if m.pk != actor.pk])
     return case
+
+
+def _assign(changes: Changes, case: Case, actor: User, users: Sequence[User]) -> None:
+    """An ``assignment`` notification: the centre shows who and which case room; a push says
+    only "New assignment" with the ids."""
+    if users:
+        notify(
+            changes,
+            users,
+            kind="assignment",
+            title=" · ".join((actor.full_name, case.room.name)),
+            target={"case": case.pk, "room": case.room_id},
+        )
 
 
 def _set_status(actor: User, case_id: int, status: str) -> Case:
@@ -281,6 +298,7 @@ def invite_to_case(actor: User, case_id: int, user_id: int) -> Case:
             by=user_summary(actor),
             user=user_summary(invitee),
         )
+        _assign(changes, case, actor, [invitee])
     return case
 
 

@@ -346,3 +346,33 @@ def test_every_list_is_audited_even_when_empty(outsider: User) -> None:
         "case.list",
         "patient.list",
     ]
+
+
+# --- notifications ----------------------------------------------------------------------------
+def test_the_referring_physician_and_the_people_named_are_notified_of_a_new_case(
+    nurse: User, physician: User, community_nurse: User, vascular: Team, patient: Patient
+) -> None:
+    from notifications.models import Notification
+
+    case = actions.open_case(
+        nurse,
+        patient_id=patient.pk,
+        title="Left heel ulcer",
+        referring_physician_id=physician.pk,
+        team_ids=[vascular.pk],
+        member_ids=[community_nurse.pk],
+    )
+    rows = Notification.objects.filter(kind="assignment").order_by("user_id")
+    assert {n.user_id for n in rows} == {physician.pk, community_nurse.pk}
+    assert all(n.target == {"case": case.pk, "room": case.room_id} for n in rows)
+
+
+def test_an_invited_nurse_is_notified(
+    case: Case, physician: User, second_community_nurse: User
+) -> None:
+    from notifications.models import Notification
+
+    actions.invite_to_case(physician, case.pk, second_community_nurse.pk)
+    (note,) = Notification.objects.filter(user=second_community_nurse)
+    assert note.kind == "assignment"
+    assert note.target == {"case": case.pk, "room": case.room_id}

@@ -17,6 +17,7 @@ from cases.models import Case, Patient, PatientIdentifier, WoundSite
 from cases.serializers.cases import CaseListItemSerializer, CaseSerializer, PatientSerializer
 from coordination.accounts.models import Role, Team, User
 from coordination.audit.models import AuditEvent
+from notifications.models import Notification
 from tests.conftest import MakeUser
 from tests.helpers import MISSING, assert_refused, assert_same_answer, assert_shape, unchanged
 
@@ -28,6 +29,7 @@ CASE_TABLES: list[tuple[type[Any], tuple[str, ...]]] = [
     (PatientIdentifier, ("pk", "system", "value")),
     (Case, ("pk", "status", "title", "closed_at", "referring_physician_id")),
     (WoundSite, ("pk", "location", "wound_type", "onset_date", "follow_up_days")),
+    (Notification, ("pk",)),
 ]
 
 
@@ -38,11 +40,13 @@ def _case_snapshot() -> list[list[tuple[Any, ...]]]:
 @contextmanager
 def nothing_changed() -> Iterator[None]:
     """``tests.helpers.unchanged`` (rooms, memberships, events, audit rows) and the patients,
-    cases and wound sites."""
+    cases, wound sites and notifications."""
     before = _case_snapshot()
     with unchanged():
         yield
-    assert _case_snapshot() == before, "a refused call changed a patient, case or wound site"
+    assert _case_snapshot() == before, (
+        "a refused call changed a patient, case, wound site or notification"
+    )
 
 
 # --- fixtures ---------------------------------------------------------------------------------
