@@ -163,16 +163,35 @@ def case_summary(case: Case) -> dict[str, Any]:
     }
 
 
-def _system_message(changes: Changes, case: Case, event: str, text: str, **data: Any) -> Message:
-    """A notice in the case's conversation; ``data["system"]`` lets clients translate it."""
-    return post_message(
+def _system_message(
+    changes: Changes, case: Case, actor: User, event: str, text: str, **data: Any
+) -> Message:
+    """A notice of what ``actor`` did in the case's conversation; ``data["system"]`` lets
+    clients translate it. The actor has read it: their read marker moves past it."""
+    message = post_message(
         changes,
         room_id=case.room_id,
         author=None,
         kind=Message.Kind.SYSTEM,
         body=text,
-        data={"system": event, "case": case.pk, **data},
+        data={"system": event, "case": case.pk, "by": user_summary(actor), **data},
     )
+    membership = Membership.objects.filter(
+        room_id=case.room_id, user=actor, left_seq__isnull=True
+    ).first()
+    if membership is not None and membership.last_read_seq < message.seq:
+        from rooms.serializers import unread_counts
+
+        membership.last_read_seq = message.seq
+        membership.save(update_fields=["last_read_seq"])
+        unread, mentions = unread_counts(actor, [membership])[case.room_id]
+        changes.event(
+            case.room_id,
+            "read.updated",
+            {"last_read_seq": message.seq, "unread_count": unread, "mention_count": mentions},
+            recipient_id=actor.pk,
+        )
+    return message
 
 
 def open_case(
@@ -222,9 +241,9 @@ def open_case(
         _system_message(
             changes,
             case,
+            actor,
             "case.opened",
             f"Case opened by {actor.full_name}",
-            by=user_summary(actor),
         )
         # Those named one by one (the referring physician, invited nurses) are told; teams
         # see the new room in their list.
@@ -262,9 +281,9 @@ def _set_status(actor: User, case_id: int, status: str) -> Case:
         _system_message(
             changes,
             case,
+            actor,
             f"case.{verb}",
             f"Case {verb} by {actor.full_name}",
-            by=user_summary(actor),
         )
     return case
 
@@ -293,9 +312,9 @@ def invite_to_case(actor: User, case_id: int, user_id: int) -> Case:
         _system_message(
             changes,
             case,
+            actor,
             "case.member_added",
             f"{invitee.full_name} added to the case by {actor.full_name}",
-            by=user_summary(actor),
             user=user_summary(invitee),
         )
         _assign(changes, case, actor, [invitee])
@@ -324,11 +343,11 @@ def remove_from_case(actor: User, case_id: int, user_id: int) -> Case:
         _system_message(
             changes,
             case,
+            actor,
             f"case.member_{reason}",
             f"{membership.user.full_name} left the case"
             if reason == "left"
             else f"{membership.user.full_name} removed from the case by {actor.full_name}",
-            by=user_summary(actor),
             user=user_summary(membership.user),
         )
     return case

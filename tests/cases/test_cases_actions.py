@@ -138,7 +138,9 @@ def test_opening_a_case_creates_its_room_with_the_teams_people_and_referring_phy
     types = [e.type for e in _events(room.pk, before)]
     assert types[0] == "room.created"
     assert "case.updated" in types
-    assert types[-1] == "message.posted"
+    # The opener has read the notice; only they hear their marker move.
+    assert types[-2:] == ["message.posted", "read.updated"]
+    assert _events(room.pk, before)[-1].recipient_id == nurse.pk
     assert AuditEvent.objects.filter(action="case.open", target_id=str(case.pk)).exists()
 
 
@@ -235,7 +237,7 @@ def test_inviting_a_partner_practice_nurse_lets_them_in_and_says_so(
     actions.invite_to_case(physician, case.pk, second_community_nurse.pk)
     assert actions.read_case(second_community_nurse, case.pk) == case
     types = [e.type for e in _events(case.room_id, before)]
-    assert types == ["member.joined", "message.posted"]
+    assert types == ["member.joined", "message.posted", "read.updated"]
     message = _system_messages(case)[-1]
     assert message.data["system"] == "case.member_added"
     assert message.data["user"]["id"] == second_community_nurse.pk
@@ -264,7 +266,11 @@ def test_a_removed_member_loses_the_case_and_the_room_hears_it(
     actions.remove_from_case(physician, case.pk, community_nurse.pk)
     with _refused("case_not_found"):
         actions.read_case(community_nurse, case.pk)
-    assert [e.type for e in _events(case.room_id, before)] == ["member.left", "message.posted"]
+    assert [e.type for e in _events(case.room_id, before)] == [
+        "member.left",
+        "message.posted",
+        "read.updated",
+    ]
     assert _system_messages(case)[-1].data["system"] == "case.member_removed"
     with nothing_changed(), _refused("not_a_member"):
         actions.remove_from_case(physician, case.pk, community_nurse.pk)

@@ -641,3 +641,16 @@ def test_wrong_wound_site_input_is_an_invalid_field(
     with nothing_changed():
         response = client.patch(f"/api/wound-sites/{world.site.pk}", {}, format="json")
     assert_refused(response, "invalid_request", 400)
+
+
+def test_my_own_case_notices_are_not_unread_for_me_but_are_for_the_others(
+    api: Api, world: World, physician: User, nurse: User
+) -> None:
+    def unread(user: User) -> int:
+        rows = api(user).get("/api/cases").json()
+        return int(next(r["unread"] for r in rows if r["id"] == world.private_case.pk))
+
+    before = unread(nurse)
+    api(physician).post(f"/api/cases/{world.private_case.pk}/close")
+    assert unread(physician) == 0
+    assert unread(nurse) == before + 1
