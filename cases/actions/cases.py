@@ -437,6 +437,21 @@ def list_cases(actor: User, *, status: str | None = None, q: str = "") -> list[C
 
 
 # --- wound sites ------------------------------------------------------------------------------
+def read_wound_site(actor: User, site_id: int) -> WoundSite:
+    """The wound site (``wound_site_not_found`` unless the actor is in its case); audited."""
+    site = access_wound_site(actor, site_id)
+    _audit_read(actor, "wound_site.read", target=site, data={"case": site.case_id})
+    return site
+
+
+def list_wound_sites(actor: User, case_id: int) -> list[WoundSite]:
+    """The case's wound sites (``case_not_found`` unless the actor is in it); audited."""
+    case = access_case(actor, case_id)
+    sites = list(case.wound_sites.order_by("pk"))
+    _audit_read(actor, "wound_site.list", target=case, data={"ids": [s.pk for s in sites]})
+    return sites
+
+
 def add_wound_site(
     actor: User,
     case_id: int,
@@ -496,9 +511,11 @@ __all__ = [
     "invite_to_case",
     "list_cases",
     "list_patients",
+    "list_wound_sites",
     "open_case",
     "read_case",
     "read_patient",
+    "read_wound_site",
     "register_patient",
     "remove_from_case",
     "reopen_case",

@@ -12,7 +12,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from cases.access import access_case, access_wound_site, visible_cases
+from cases.access import access_wound_site, visible_cases
 from cases.actions import cases as actions
 from cases.models import Case, Patient
 from cases.serializers.cases import (
@@ -211,11 +211,13 @@ class CaseMemberView(APIView):
 # --- wound sites ------------------------------------------------------------------------------
 class CaseWoundSitesView(APIView):
     @extend_schema(
-        tags=TAGS, summary="The wound sites of a case", responses=WoundSiteSerializer(many=True)
+        tags=TAGS,
+        summary="The wound sites of a case (audited)",
+        responses=WoundSiteSerializer(many=True),
     )
     def get(self, request: Request, case_id: int) -> Response:
-        case = access_case(_user(request), case_id)
-        return Response([wound_site_payload(s) for s in case.wound_sites.order_by("pk")])
+        sites = actions.list_wound_sites(_user(request), case_id)
+        return Response([wound_site_payload(s) for s in sites])
 
     @extend_schema(
         tags=TAGS,
@@ -230,9 +232,9 @@ class CaseWoundSitesView(APIView):
 
 
 class WoundSiteView(APIView):
-    @extend_schema(tags=TAGS, summary="One wound site", responses=WoundSiteSerializer)
+    @extend_schema(tags=TAGS, summary="One wound site (audited)", responses=WoundSiteSerializer)
     def get(self, request: Request, site_id: int) -> Response:
-        return Response(wound_site_payload(access_wound_site(_user(request), site_id)))
+        return Response(wound_site_payload(actions.read_wound_site(_user(request), site_id)))
 
     @extend_schema(
         tags=TAGS,

@@ -455,7 +455,7 @@ def _audited(action: str) -> list[AuditEvent]:
     return list(AuditEvent.objects.filter(action=action).order_by("seq"))
 
 
-def test_reading_a_case_a_patient_or_a_list_writes_who_what_and_from_where(
+def test_reading_a_case_a_patient_a_wound_site_or_a_list_writes_who_what_and_from_where(
     api: Api, world: World, physician: User
 ) -> None:
     client = api(physician)
@@ -463,6 +463,8 @@ def test_reading_a_case_a_patient_or_a_list_writes_who_what_and_from_where(
     client.get(f"/api/patients/{world.case.patient_id}", REMOTE_ADDR="10.1.2.3")
     client.get("/api/cases?q=durand", REMOTE_ADDR="10.1.2.3")
     client.get("/api/patients", REMOTE_ADDR="10.1.2.3")
+    client.get(f"/api/cases/{world.case.pk}/wound-sites", REMOTE_ADDR="10.1.2.3")
+    client.get(f"/api/wound-sites/{world.site.pk}", REMOTE_ADDR="10.1.2.3")
 
     (case_read,) = _audited("case.read")
     assert (case_read.actor_id, case_read.target_type, case_read.target_id) == (
@@ -478,7 +480,11 @@ def test_reading_a_case_a_patient_or_a_list_writes_who_what_and_from_where(
     assert listing.data["q"] == "durand"
     (patients,) = _audited("patient.list")
     assert set(patients.data["ids"]) == {world.case.patient_id, world.private_case.patient_id}
-    for row in (case_read, patient_read, listing, patients):
+    (sites,) = _audited("wound_site.list")
+    assert (sites.target_id, sites.data) == (str(world.case.pk), {"ids": [world.site.pk]})
+    (site,) = _audited("wound_site.read")
+    assert (site.target_id, site.data) == (str(world.site.pk), {"case": world.case.pk})
+    for row in (case_read, patient_read, listing, patients, sites, site):
         assert (row.channel, row.ip) == ("http", "10.1.2.3")
 
 
