@@ -80,12 +80,15 @@ def register_patient(
     """Register a patient in one of the organisations where the actor holds
     ``patient.register`` (the first if not named). An identifier another patient of the
     organisation has: ``patient_identifier_taken``."""
-    allowed = organisations_where(actor, Perm.PATIENT_REGISTER) if actor.is_authenticated else set()
+    active = actor.is_authenticated and actor.is_active
+    allowed = organisations_where(actor, Perm.PATIENT_REGISTER) if active else set()
     if not allowed or (organisation_id is not None and organisation_id not in allowed):
         raise CoordinationError("permission_denied")
     org_id = organisation_id if organisation_id is not None else min(allowed)
     wanted = [Identifier(**i) if isinstance(i, dict) else i for i in identifiers]
-    wanted = [Identifier(i.value.strip(), i.system.strip() or "MRN") for i in wanted]
+    wanted = [
+        Identifier(i.value.strip(), i.system.strip() or "MRN") for i in wanted if i.value.strip()
+    ]
     try:
         with record_changes() as changes:
             for identifier in wanted:
