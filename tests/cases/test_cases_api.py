@@ -660,3 +660,26 @@ def test_my_own_case_notices_are_not_unread_for_me_but_are_for_the_others(
     api(physician).post(f"/api/cases/{world.private_case.pk}/close")
     assert unread(physician) == 0
     assert unread(nurse) == before + 1
+
+
+def test_an_invited_nurse_catches_up_from_her_invitation_and_a_removed_one_stops_there(
+    api: Api, world: World, physician: User, second_community_nurse: User
+) -> None:
+    from rooms.queries import last_seq
+
+    start = last_seq()
+    invite = api(physician).post(
+        f"/api/cases/{world.case.pk}/members", {"user": second_community_nurse.pk}, format="json"
+    )
+    assert invite.status_code == 200
+    client = api(second_community_nurse)
+    events = client.get(f"/api/events?after={start}").json()["events"]
+    assert [(e["room"], e["event"]) for e in events][:2] == [
+        (world.case.room_id, "member.joined"),
+        (world.case.room_id, "message.posted"),
+    ]
+    api(physician).delete(f"/api/cases/{world.case.pk}/members/{second_community_nurse.pk}")
+    left = last_seq()
+    api(physician).post(f"/api/cases/{world.case.pk}/close")
+    later = client.get(f"/api/events?after={left}").json()["events"]
+    assert later == []
