@@ -7,9 +7,10 @@ included. Reads of patient data and photos are audited by the actions that serve
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from coordination.accounts.models import User
+from coordination.accounts.permissions import Perm, organisations_where
 from coordination.errors import CoordinationError
 
 from .models import Alert, Case, Measurement, Patient, Photo, WoundSite
@@ -35,15 +36,21 @@ def access_case(user: User, case_id: int, *, for_update: bool = False) -> Case:
     return case
 
 
-def access_patient(user: User, patient_id: int) -> Patient:
-    """The patient, if the user belongs to one of their cases or to the organisation that
-    registered them with the right to register patients; else ``patient_not_found``."""
-    from coordination.accounts.permissions import Perm, organisations_where
+def visible_patients(user: User) -> QuerySet[Patient]:
+    """The patients the user may see: those of the organisations where they may register
+    patients, and those of their cases."""
+    if not user.is_authenticated or not user.is_active:
+        return Patient.objects.none()
+    orgs = organisations_where(user, Perm.PATIENT_REGISTER)
+    in_cases = visible_cases(user).values("patient_id")
+    return Patient.objects.filter(Q(organisation_id__in=orgs) | Q(pk__in=in_cases))
 
-    orgs = organisations_where(user, Perm.PATIENT_REGISTER) if user.is_authenticated else set()
-    in_case = visible_cases(user).filter(patient_id=patient_id).exists()
-    patient = Patient.objects.filter(pk=patient_id).first()
-    if patient is None or not (in_case or patient.organisation_id in orgs):
+
+def access_patient(user: User, patient_id: int) -> Patient:
+    """The patient, if the user may see them (:func:`visible_patients`); else
+    ``patient_not_found``."""
+    patient = visible_patients(user).filter(pk=patient_id).first()
+    if patient is None:
         raise CoordinationError("patient_not_found")
     return patient
 

@@ -67,6 +67,14 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
         400,
         _("You are the last member; a room cannot be left empty. Archive it instead."),
     ),
+    "case_room_members": (
+        409,
+        _("Add or remove people from a case in the case's settings."),
+    ),
+    "patient_identifier_taken": (
+        409,
+        _("Another patient of this organisation already has this identifier. Search for them."),
+    ),
     "room_archived": (409, _("This room is archived; unarchive it to post again.")),
     "resync_required": (
         410,

@@ -112,23 +112,72 @@ def create_group_room(
     members = [access_user(actor, pk) for pk in dict.fromkeys(member_ids) if pk != actor.pk]
     teams = [access_team(actor, pk) for pk in dict.fromkeys(team_ids)]
     with record_changes() as changes:
-        room = Room.objects.create(
+        return create_room(
+            changes,
+            actor,
             kind=Room.Kind.GROUP,
-            name=name.strip(),
-            topic=topic.strip(),
+            name=name,
+            topic=topic,
             organisation_id=organisation_id,
-            created_by=actor,
+            members=members,
+            teams=teams,
         )
-        changes.audit(actor, "room.create", target=room, data={"name": room.name})
-        changes.event(
-            room.pk, "room.created", {"room": room_summary(room), "by": user_summary(actor)}
-        )
-        _join(changes, room, actor, by=actor)
-        for member in members:
+
+
+def create_room(
+    changes: Changes,
+    actor: User,
+    *,
+    kind: str,
+    name: str,
+    topic: str = "",
+    organisation_id: int | None,
+    members: Sequence[User] = (),
+    teams: Sequence[Team] = (),
+) -> Room:
+    """Write a room of any kind with the actor, ``members`` and ``teams`` in it, in the
+    caller's open :func:`record_changes`.
+
+    For actions (this app's and others', such as opening a case) that have checked the
+    actor's rights and the members' and teams' visibility themselves.
+    """
+    room = Room.objects.create(
+        kind=kind,
+        name=name.strip(),
+        topic=topic.strip(),
+        organisation_id=organisation_id,
+        created_by=actor,
+    )
+    changes.audit(actor, "room.create", target=room, data={"name": room.name, "kind": kind})
+    changes.event(room.pk, "room.created", {"room": room_summary(room), "by": user_summary(actor)})
+    _join(changes, room, actor, by=actor)
+    for member in members:
+        if member.pk != actor.pk:
             _join(changes, room, member, by=actor)
-        for team in teams:
-            _link_team(changes, room, team, by=actor)
+    for team in teams:
+        _link_team(changes, room, team, by=actor)
     return room
+
+
+def join_room(changes: Changes, room: Room, user: User, *, by: User) -> Membership | None:
+    """Let ``user`` into ``room`` (None: already in), in the caller's open
+    :func:`record_changes`; for actions that checked access themselves (inviting to a case)."""
+    return _join(changes, room, user, by=by)
+
+
+def leave_membership(
+    changes: Changes, membership: Membership, *, by: User | None, reason: str
+) -> None:
+    """Close a membership with its ``member.left`` event, in the caller's open
+    :func:`record_changes`; for actions that checked access themselves."""
+    _leave(changes, membership, by=by, reason=reason)
+
+
+def _refuse_case_room(room: Room) -> None:
+    """A case room's people change through the case's actions only (``cases.actions``), which
+    check the case's own permission and tell the case's conversation."""
+    if room.kind == Room.Kind.CASE:
+        raise CoordinationError("case_room_members")
 
 
 def get_or_create_direct_room(actor: User, other_ids: Iterable[int]) -> tuple[Room, bool]:
@@ -177,9 +226,11 @@ def _link_team(changes: Changes, room: Room, team: Team, *, by: User) -> None:
 def add_members(
     actor: User, room_id: int, *, user_ids: Iterable[int] = (), team_ids: Iterable[int] = ()
 ) -> Room:
-    """Add people and teams to a group or case room the actor belongs to."""
+    """Add people and teams to a group room the actor belongs to (a case room's people change
+    through the case: ``case_room_members``)."""
     with record_changes() as changes:
         room = access_room(actor, room_id, for_update=True)
+        _refuse_case_room(room)
         require_perm(actor, Perm.ROOM_MANAGE_MEMBERS)
         if room.kind == Room.Kind.DIRECT:
             raise CoordinationError("direct_room_fixed")
@@ -206,6 +257,7 @@ def remove_member(actor: User, room_id: int, user_id: int) -> None:
     """Take someone out of a room (``leave_room`` when it is oneself)."""
     with record_changes() as changes:
         room = access_room(actor, room_id, for_update=True)
+        _refuse_case_room(room)
         if user_id != actor.pk:
             require_perm(actor, Perm.ROOM_MANAGE_MEMBERS)
         if room.kind == Room.Kind.DIRECT:
@@ -232,6 +284,7 @@ def remove_team(actor: User, room_id: int, team_id: int) -> None:
     """Unlink a team; its members who came only through it leave the room."""
     with record_changes() as changes:
         room = access_room(actor, room_id, for_update=True)
+        _refuse_case_room(room)
         require_perm(actor, Perm.ROOM_MANAGE_MEMBERS)
         link = RoomTeam.objects.filter(room=room, team_id=team_id).select_related("team").first()
         if link is None:
@@ -698,10 +751,13 @@ __all__ = [
     "add_members",
     "check_typing",
     "create_group_room",
+    "create_room",
     "delete_message",
     "edit_message",
     "get_or_create_direct_room",
+    "join_room",
     "join_team_rooms",
+    "leave_membership",
     "leave_room",
     "leave_team_rooms",
     "mark_read",

@@ -1,0 +1,1 @@
+"""What cases look like on the wire, one module per area."""

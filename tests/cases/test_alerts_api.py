@@ -13,10 +13,11 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases.actions import alerts
+from cases.actions.cases import invite_to_case
 from cases.models import Alert, Case, Measurement, Photo, RuleSettings, WoundSite
 from coordination.accounts.models import Organisation, User
 from coordination.events import record_changes
-from rooms.actions import add_members, create_group_room
+from rooms.actions import create_group_room
 from rooms.models import Room
 from tests.helpers import MISSING, assert_refused, assert_same_answer, unchanged
 
@@ -59,7 +60,8 @@ def alert(case: Case, wound_site: WoundSite) -> Alert:
 @pytest.fixture
 def members(case: Case, physician: User, researcher: User, coordinator: User) -> Case:
     """The case with a researcher and a coordinator added to its room."""
-    add_members(physician, case.room_id, user_ids=[researcher.pk, coordinator.pk])
+    invite_to_case(physician, case.pk, researcher.pk)
+    invite_to_case(physician, case.pk, coordinator.pk)
     return case
 
 

@@ -11,10 +11,10 @@ import pytest
 from rest_framework.test import APIClient
 
 from cases.actions import forms
+from cases.actions.cases import invite_to_case
 from cases.models import Alert, Case, FormResponse, FormTemplate
 from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
-from rooms.actions import add_members
 from rooms.models import Message
 from tests.helpers import MISSING, assert_refused, assert_same_answer, unchanged
 
@@ -161,7 +161,7 @@ def test_clinicians_of_the_case_submit_and_read_responses(
 def test_a_researcher_in_the_case_reads_but_cannot_submit(
     case: Case, physician: User, researcher: User, api: Api
 ) -> None:
-    add_members(physician, case.room_id, user_ids=[researcher.pk])
+    invite_to_case(physician, case.pk, researcher.pk)
     client = api(researcher)
     with unchanged():
         response = submit(client, case, CALM)

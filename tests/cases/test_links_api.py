@@ -17,11 +17,12 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from cases.actions import links
+from cases.actions.cases import invite_to_case
 from cases.models import Case, FormResponse, PatientIdentifier, PatientLink, Photo
 from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
 from notifications.sms import SmsFailed
-from rooms.actions import add_members, create_group_room
+from rooms.actions import create_group_room
 from rooms.models import Message, Room
 from tests.helpers import MISSING, assert_refused, assert_same_answer, unchanged
 
@@ -154,7 +155,7 @@ def test_members_without_the_right_cannot_issue_list_or_revoke(
 ) -> None:
     user = request.getfixturevalue(persona)
     if persona == "researcher":
-        add_members(physician, case.room_id, user_ids=[user.pk])
+        invite_to_case(physician, case.pk, user.pk)
     client = api(user)
     link = PatientLink.objects.get()
     with unchanged():
@@ -185,7 +186,7 @@ def test_people_outside_the_case_cannot_issue_list_or_revoke_nor_tell_it_exists(
 def test_a_coordinator_of_the_case_issues_links(
     case: Case, physician: User, coordinator: User, api: Api
 ) -> None:
-    add_members(physician, case.room_id, user_ids=[coordinator.pk])
+    invite_to_case(physician, case.pk, coordinator.pk)
     assert issue(api(coordinator), case).status_code == 201
 
 

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from cases.demo import seed_cases
 from coordination.accounts.actions import add_team_member
 from coordination.accounts.models import Organisation, Partnership, Role, Team, User
 from rooms import actions as rooms
@@ -46,6 +47,9 @@ class Command(BaseCommand):
         if not Organisation.objects.filter(slug="saint-luc").exists():
             self._create()
             self.stdout.write(self.style.SUCCESS("Demo data loaded."))
+        # Apart, so that a database seeded before the cases existed gets them too.
+        if created := self._cases():
+            self.stdout.write(self.style.SUCCESS(f"Demo cases loaded: {created}."))
         self.stdout.write(f"\nDemo logins (password for all: {DEMO_PASSWORD})")
         for email, name, _handle, team, role in PEOPLE:
             self.stdout.write(f"  {email:<28} {name:<20} {role.label} ({team})")
@@ -116,3 +120,12 @@ class Command(BaseCommand):
         direct, _ = rooms.get_or_create_direct_room(martin, [dubois.pk])
         say(martin, direct.pk, "Could you call me after the round?")
         say(dubois, direct.pk, "Will do, around 11.")
+
+    def _cases(self) -> int:
+        """The demo patients and their cases, those not loaded yet (by hospital number)."""
+        people = {u.handle: u for u in User.objects.filter(email__endswith="@demo.care")}
+        teams = {t.slug: t for t in Team.objects.filter(organisation__slug="saint-luc")}
+        teams.update({t.slug: t for t in Team.objects.filter(organisation__slug="riverside")})
+        if not people or not teams:
+            return 0
+        return seed_cases(people, teams)
