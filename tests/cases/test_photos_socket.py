@@ -66,7 +66,26 @@ async def connect() -> AsyncIterator[Connect]:
         await client.disconnect()
     pump = await get_pump()
     await pump.stop()
-    await db_async(connections.close_all)()
+    _close_pool_connections()
+
+
+def _close_pool_connections() -> None:
+    """Close the database connection of every worker thread of the socket's database pools
+    (the test database is dropped at the end of the session)."""
+    import threading
+
+    from coordination import asyncdb
+
+    for pool in list(asyncdb._pools.values()):
+        size = pool._max_workers
+        barrier = threading.Barrier(size)
+
+        def close(barrier: threading.Barrier = barrier) -> None:
+            barrier.wait(10)
+            connections.close_all()
+
+        for future in [pool.submit(close) for _ in range(size)]:
+            future.result(20)
 
 
 async def command(client: WebsocketCommunicator, **fields: Any) -> dict[str, Any]:
