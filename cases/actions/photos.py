@@ -525,7 +525,11 @@ def run_vision(image: bytes) -> AnalysisOutcome:
     import vision
     from vision import calibration as vision_calibration
 
-    loaded = vision.load_image(image)
+    try:
+        loaded = vision.load_image(image)
+    except vision.VisionError as error:
+        # The server stored it, so vision should read it: a limit or codec of its own.
+        return AnalysisOutcome([error.code if error.code in ADVICE else "image_unreadable"], {}, {})
     try:
         result = vision.analyse(loaded, segmenter=_segmenter())
     except vision.VisionError as error:

@@ -601,3 +601,18 @@ def test_a_request_far_over_the_limit_is_refused_before_its_body_is_read(
     with nothing_stored():
         response = upload(api(nurse), case.pk, b"\xff\xd8\xff" + b"\x00" * 200_000)
     assert_refused(response, "image_too_large", 413)
+
+
+def test_a_photo_the_vision_library_cannot_read_fails_at_once_without_retries(
+    nurse: User, case: Case, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import vision
+
+    def unreadable(source: Any, **kwargs: Any) -> Any:
+        raise vision.VisionError("image_too_large", "too many pixels for vision")
+
+    monkeypatch.setattr(vision, "load_image", unreadable)
+    posted = photo_actions.post_photo(nurse, case.pk, data=small_jpeg(), client_uuid=uuid.uuid4())
+    assert photo_actions.analyse_photo(posted.photo.pk) is None
+    photo = Photo.objects.get()
+    assert (photo.analysis_state, photo.analysis_reasons) == ("failed", ["image_unreadable"])
