@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := coordination.settings
 
-.PHONY: run test check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases lock messages clean
+.PHONY: run test check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases bench-alerts lock messages clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -69,6 +69,11 @@ bench-vision: $(VENV)/.dev
 ## worker (needs local PostgreSQL and Redis; see benchmarks/README.md)
 bench-cases: $(VENV)/.dev
 	$(PY) benchmarks/case_pipeline.py $(BENCH_ARGS)
+
+## make bench-alerts: a validation raising an alert, to its push at the referring physician's
+## device, through one Celery worker (needs local PostgreSQL and Redis)
+bench-alerts: $(VENV)/.dev
+	$(PY) benchmarks/alert_push.py $(BENCH_ARGS)
 
 ## Regenerate the locked requirements from pyproject.toml
 lock: $(VENV)/.dev
