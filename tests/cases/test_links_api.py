@@ -4,8 +4,7 @@ get the same answer; requests are rate limited; nothing of the record leaks."""
 
 from __future__ import annotations
 
-import sys
-import types
+import io
 import uuid
 from collections.abc import Callable
 from datetime import timedelta
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 from django.apps import apps
 from django.utils import timezone
+from PIL import Image
 from rest_framework.test import APIClient
 
 from cases.actions import links
@@ -333,33 +333,16 @@ def test_guessing_tokens_is_limited_per_address(case: Case, token: str, settings
     assert_refused(patient().get(f"/api/p/{token}"), "rate_limited", 429)
 
 
-# --- photos from the patient (cases.actions.photos is the photos work's) ----------------------
-def test_a_patient_photo_goes_to_the_photos_action_with_the_link(
-    case: Case, token: str, monkeypatch: pytest.MonkeyPatch
+# --- photos from the patient ------------------------------------------------------------------
+def patient_jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (180, 60, 60)).save(buffer, format="JPEG")
+    return buffer.getvalue()
+
+
+def test_a_patient_photo_appears_in_the_case_room_as_the_patients_once(
+    case: Case, token: str, django_capture_on_commit_callbacks: Any
 ) -> None:
-    # A stand-in with the photos action's signature; the real one is tested with it.
-    calls: list[tuple[Any, bytes, uuid.UUID]] = []
-
-    def post_photo_from_link(link: PatientLink, *, data: bytes, client_uuid: uuid.UUID) -> Photo:
-        calls.append((link, data, client_uuid))
-        photo, _ = Photo.objects.get_or_create(
-            uploaded_by_link=link,
-            client_uuid=client_uuid,
-            defaults={
-                "case": link.case,
-                "content_type": "image/jpeg",
-                "width": 1,
-                "height": 1,
-                "byte_size": len(data),
-                "sha256": "0" * 64,
-                "file": "x",
-            },
-        )
-        return photo
-
-    fake = types.ModuleType("cases.actions.photos")
-    fake.post_photo_from_link = post_photo_from_link  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "cases.actions.photos", fake)
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     key = str(uuid.uuid4())
@@ -367,21 +350,31 @@ def test_a_patient_photo_goes_to_the_photos_action_with_the_link(
     def send() -> Any:
         return patient().post(
             f"/api/p/{token}/photos",
-            {"file": SimpleUploadedFile("w.jpg", b"jpeg-bytes"), "client_uuid": key},
+            {"file": SimpleUploadedFile("w.jpg", patient_jpeg()), "client_uuid": key},
             format="multipart",
         )
 
-    response = send()
+    with django_capture_on_commit_callbacks(execute=True):
+        response = send()
     assert response.status_code == 201, response.content
     photo = Photo.objects.get()
     assert response.json() == {"id": photo.pk}
-    [(link, data, client_uuid)] = calls
-    assert link == PatientLink.objects.get()
-    assert data == b"jpeg-bytes"
-    assert str(client_uuid) == key
+    assert photo.uploaded_by is None
+    assert photo.uploaded_by_link == PatientLink.objects.get()
+    message = Message.objects.get(kind=Message.Kind.PHOTO)
+    assert message.room_id == case.room_id
+    assert message.author is None
+    assert message.data["from_patient"] is True
+    assert message.data["photo"]["id"] == photo.pk
+    # No sticker in this photo: the analysis answers why, on the same message.
+    message.refresh_from_db()
+    assert message.data["analysis"]["state"] == "failed"
+
     again = send()
     assert again.status_code == 200
     assert again.json() == {"id": photo.pk}
+    assert Photo.objects.count() == 1
+    assert Message.objects.filter(kind=Message.Kind.PHOTO).count() == 1
 
 
 def test_a_photo_through_an_invalid_link_is_refused_before_anything(case: Case) -> None:
