@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from rest_framework import serializers, views
 from rest_framework.request import Request
 
+from .accounts.models import User
 from .errors import CoordinationError, invalid_field
 
 # The largest value of a BigAutoField / BigIntegerField (PostgreSQL bigint, SQLite INTEGER).
@@ -65,6 +66,20 @@ class IdConverter:
 
 
 # --- the JSON answers of the API's edges outside DRF's views ---------------------------------
+def request_user(request: Request) -> User:
+    """The signed-in caller of a view that requires authentication."""
+    user = request.user
+    assert isinstance(user, User)
+    return user
+
+
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+    """The serializer's validated data, or DRF's ValidationError (``invalid_request``)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
 def is_api_path(request: HttpRequest) -> bool:
     return request.path_info == "/api" or request.path_info.startswith("/api/")
 

@@ -3,17 +3,15 @@ actions do the work; every row is the caller's own."""
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.conf import settings
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordination.accounts.models import User
-from coordination.api import APIView, int_param
+from coordination.api import APIView, int_param, request_user, validated
 from coordination.errors import CoordinationError, invalid_field
 
 from . import actions
@@ -36,18 +34,6 @@ from .serializers import (
 MAX_PAGE = 100
 _TRUE = {"1", "true", "yes"}
 _FALSE = {"0", "false", "no", ""}
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _unread_only(request: Request) -> bool:
@@ -76,7 +62,7 @@ class NotificationListView(APIView):
         responses=NotificationPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         rows = notifications_of(user)
         if _unread_only(request):
             rows = rows.filter(read_at__isnull=True)
@@ -103,7 +89,7 @@ class NotificationReadView(APIView):
         responses=NotificationSerializer,
     )
     def post(self, request: Request, notification_id: int) -> Response:
-        notification = actions.mark_read(_user(request), notification_id)
+        notification = actions.mark_read(request_user(request), notification_id)
         return Response(notification_payload(notification))
 
 
@@ -112,7 +98,7 @@ class NotificationReadAllView(APIView):
         summary="Mark all my notifications read", request=None, responses=ReadAllSerializer
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         marked = actions.mark_all_read(user)
         return Response({"marked": marked, "unread_count": _unread_count(user)})
 
@@ -123,7 +109,7 @@ class PreferencesView(APIView):
         responses=PreferencesSerializer,
     )
     def get(self, request: Request) -> Response:
-        return Response({"push": actions.push_preferences(_user(request))})
+        return Response({"push": actions.push_preferences(request_user(request))})
 
     @extend_schema(
         summary="Turn pushes of some kinds on or off",
@@ -131,9 +117,9 @@ class PreferencesView(APIView):
         responses=PreferencesSerializer,
     )
     def put(self, request: Request) -> Response:
-        data = _validated(PreferencesUpdateSerializer, request.data)
+        data = validated(PreferencesUpdateSerializer, request.data)
         push = {kind: bool(data["push"][kind]) for kind in Kind.values if kind in data["push"]}
-        return Response({"push": actions.set_push_preferences(_user(request), push)})
+        return Response({"push": actions.set_push_preferences(request_user(request), push)})
 
 
 class PushKeyView(APIView):
@@ -161,7 +147,7 @@ class PushSubscriptionsView(APIView):
             )
         data = serializer.validated_data
         subscription, created = actions.subscribe_push(
-            _user(request),
+            request_user(request),
             endpoint=data["endpoint"],
             p256dh=data["keys"]["p256dh"],
             auth=data["keys"]["auth"],
@@ -178,6 +164,6 @@ class PushSubscriptionsView(APIView):
         responses={204: None},
     )
     def delete(self, request: Request) -> Response:
-        data = _validated(UnsubscribeSerializer, request.data)
-        actions.unsubscribe_push(_user(request), endpoint=data["endpoint"])
+        data = validated(UnsubscribeSerializer, request.data)
+        actions.unsubscribe_push(request_user(request), endpoint=data["endpoint"])
         return Response(status=status.HTTP_204_NO_CONTENT)

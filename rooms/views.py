@@ -14,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from coordination.accounts.models import User
-from coordination.api import APIView, int_param
+from coordination.api import APIView, int_param, request_user, validated
 from coordination.errors import invalid_field
 
 from . import actions, queries
@@ -38,18 +38,6 @@ from .serializers import (
 )
 
 MAX_PAGE = 200
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _room_response(user: User, room_id: int) -> dict[str, Any]:
@@ -76,7 +64,7 @@ class RoomListView(APIView):
         responses=RoomListSerializer,
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         with transaction.atomic():
             # One snapshot: the rooms as they were at ``seq``; resume the socket from there.
             seq = queries.last_seq()
@@ -103,8 +91,8 @@ class RoomListView(APIView):
         responses={201: RoomSerializer, 200: RoomSerializer},
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
-        data = _validated(CreateRoomSerializer, request.data)
+        user = request_user(request)
+        data = validated(CreateRoomSerializer, request.data)
         if data["kind"] == Room.Kind.DIRECT:
             room, created = actions.get_or_create_direct_room(user, data["members"])
         else:
@@ -126,7 +114,7 @@ class RoomListView(APIView):
 class RoomDetailView(APIView):
     @extend_schema(summary="One room", responses=RoomSerializer)
     def get(self, request: Request, room_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         access_room(user, room_id)
         return Response(_room_response(user, room_id))
 
@@ -134,7 +122,7 @@ class RoomDetailView(APIView):
 class RoomMembersView(APIView):
     @extend_schema(summary="The members of a room", responses=MemberSerializer(many=True))
     def get(self, request: Request, room_id: int) -> Response:
-        room = access_room(_user(request), room_id)
+        room = access_room(request_user(request), room_id)
         members = room.memberships.filter(left_seq__isnull=True).select_related("user")
         return Response([member_payload(m) for m in members.order_by("user__full_name")])
 
@@ -144,8 +132,8 @@ class RoomMembersView(APIView):
         responses=MemberSerializer(many=True),
     )
     def post(self, request: Request, room_id: int) -> Response:
-        user = _user(request)
-        data = _validated(AddMembersSerializer, request.data)
+        user = request_user(request)
+        data = validated(AddMembersSerializer, request.data)
         actions.add_members(user, room_id, user_ids=data["users"], team_ids=data["teams"])
         return self.get(request, room_id)
 
@@ -153,14 +141,14 @@ class RoomMembersView(APIView):
 class RoomMemberView(APIView):
     @extend_schema(summary="Remove someone from a room (yourself: leave it)", responses={204: None})
     def delete(self, request: Request, room_id: int, user_id: int) -> Response:
-        actions.remove_member(_user(request), room_id, user_id)
+        actions.remove_member(request_user(request), room_id, user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class RoomTeamView(APIView):
     @extend_schema(summary="Unlink a team from a room", responses={204: None})
     def delete(self, request: Request, room_id: int, team_id: int) -> Response:
-        actions.remove_team(_user(request), room_id, team_id)
+        actions.remove_team(request_user(request), room_id, team_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -187,7 +175,7 @@ class RoomMessagesView(APIView):
         responses=MessagePageSerializer,
     )
     def get(self, request: Request, room_id: int) -> Response:
-        access_room(_user(request), room_id)
+        access_room(request_user(request), room_id)
         before = int_param(request, "before")
         after = int_param(request, "after")
         limit = int_param(request, "limit", 50, low=1, high=MAX_PAGE) or 50
@@ -223,9 +211,9 @@ class RoomMessagesView(APIView):
         responses={201: MessageSerializer, 200: MessageSerializer},
     )
     def post(self, request: Request, room_id: int) -> Response:
-        data = _validated(SendMessageSerializer, request.data)
+        data = validated(SendMessageSerializer, request.data)
         sent = actions.send_message(
-            _user(request),
+            request_user(request),
             room_id,
             client_uuid=data["client_uuid"],
             body=data["body"],
@@ -241,22 +229,22 @@ class RoomMessagesView(APIView):
 class MessageView(APIView):
     @extend_schema(summary="One message", responses=MessageSerializer)
     def get(self, request: Request, message_id: int) -> Response:
-        message = access_message(_user(request), message_id)
+        message = access_message(request_user(request), message_id)
         return Response(message_payload(messages_queryset().get(pk=message.pk)))
 
     @extend_schema(
         summary="Edit my message", request=EditMessageSerializer, responses=MessageSerializer
     )
     def patch(self, request: Request, message_id: int) -> Response:
-        data = _validated(EditMessageSerializer, request.data)
-        message = actions.edit_message(_user(request), message_id, body=data["body"])
+        data = validated(EditMessageSerializer, request.data)
+        message = actions.edit_message(request_user(request), message_id, body=data["body"])
         return Response(message_payload(messages_queryset().get(pk=message.pk)))
 
     @extend_schema(
         summary="Delete a message (it stays as a tombstone)", responses=MessageSerializer
     )
     def delete(self, request: Request, message_id: int) -> Response:
-        message = actions.delete_message(_user(request), message_id)
+        message = actions.delete_message(request_user(request), message_id)
         return Response(message_payload(messages_queryset().get(pk=message.pk)))
 
 
@@ -271,7 +259,7 @@ class MessageEditsView(APIView):
         summary="What a message said before each edit", responses=EditSerializer(many=True)
     )
     def get(self, request: Request, message_id: int) -> Response:
-        message = access_message(_user(request), message_id)
+        message = access_message(request_user(request), message_id)
         if message.is_deleted:
             return Response([])
         edits = MessageEdit.objects.filter(message=message).order_by("edited_at")
@@ -297,8 +285,8 @@ class RoomReadView(APIView):
         summary="Move my read marker forward", request=MarkReadSerializer, responses=ReadSerializer
     )
     def post(self, request: Request, room_id: int) -> Response:
-        data = _validated(MarkReadSerializer, request.data)
-        membership = actions.mark_read(_user(request), room_id, data["seq"])
+        data = validated(MarkReadSerializer, request.data)
+        membership = actions.mark_read(request_user(request), room_id, data["seq"])
         return Response({"room": room_id, "last_read_seq": membership.last_read_seq})
 
 
@@ -333,7 +321,7 @@ class EventsView(APIView):
         responses=EventPageSerializer,
     )
     def get(self, request: Request) -> Response:
-        user = _user(request)
+        user = request_user(request)
         after = int_param(request, "after")
         if after is None:
             raise invalid_field("after", gettext("This parameter is required."))

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.urls import URLPattern, path
 from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
@@ -41,21 +41,8 @@ from cases.serializers.alerts import (
     RuleSettingsUpdateSerializer,
     SubmitResponseSerializer,
 )
-from coordination.accounts.models import User
-from coordination.api import APIView
+from coordination.api import APIView, request_user, validated
 from coordination.errors import CoordinationError, invalid_field
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -68,7 +55,7 @@ class CaseAlertsView(APIView):
         responses=AlertSerializer(many=True),
     )
     def get(self, request: Request, case_id: int) -> Response:
-        case = access_case(_user(request), case_id)
+        case = access_case(request_user(request), case_id)
         wanted = request.query_params.get("status", "")
         if wanted and wanted not in Alert.Status.values:
             raise invalid_field("status", gettext("Choose open or acknowledged."))
@@ -87,8 +74,8 @@ class AcknowledgeAlertView(APIView):
         responses=AlertSerializer,
     )
     def post(self, request: Request, alert_id: int) -> Response:
-        data = _validated(AcknowledgeSerializer, request.data)
-        alert = alerts.acknowledge_alert(_user(request), alert_id, data["note"])
+        data = validated(AcknowledgeSerializer, request.data)
+        alert = alerts.acknowledge_alert(request_user(request), alert_id, data["note"])
         return Response(alerts.alert_payload(alert))
 
 
@@ -97,7 +84,7 @@ class RuleSettingsView(APIView):
         summary="The alert rules' thresholds of an organisation", responses=RuleSettingsSerializer
     )
     def get(self, request: Request, organisation_id: int) -> Response:
-        return Response(alerts.read_rule_settings(_user(request), organisation_id))
+        return Response(alerts.read_rule_settings(request_user(request), organisation_id))
 
     @extend_schema(
         summary="Replace the organisation's overrides of the thresholds",
@@ -106,9 +93,9 @@ class RuleSettingsView(APIView):
         responses=RuleSettingsSerializer,
     )
     def put(self, request: Request, organisation_id: int) -> Response:
-        data = _validated(RuleSettingsUpdateSerializer, request.data)
+        data = validated(RuleSettingsUpdateSerializer, request.data)
         return Response(
-            alerts.update_rule_settings(_user(request), organisation_id, data["values"])
+            alerts.update_rule_settings(request_user(request), organisation_id, data["values"])
         )
 
 
@@ -129,7 +116,7 @@ class CaseFormResponsesView(APIView):
         responses=FormResponseSerializer(many=True),
     )
     def get(self, request: Request, case_id: int) -> Response:
-        responses = forms.case_responses(_user(request), case_id)
+        responses = forms.case_responses(request_user(request), case_id)
         return Response([forms.response_payload(r) for r in responses])
 
     @extend_schema(
@@ -140,9 +127,9 @@ class CaseFormResponsesView(APIView):
         responses={201: FormResponseSerializer, 200: FormResponseSerializer},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        data = _validated(SubmitResponseSerializer, request.data)
+        data = validated(SubmitResponseSerializer, request.data)
         response, created = forms.submit_as_clinician(
-            _user(request),
+            request_user(request),
             case_id,
             answers=data["answers"],
             client_uuid=data["client_uuid"],
@@ -166,7 +153,7 @@ class CaseLinksView(APIView):
     )
     def get(self, request: Request, case_id: int) -> Response:
         return Response(
-            [links.link_payload(link) for link in links.case_links(_user(request), case_id)]
+            [links.link_payload(link) for link in links.case_links(request_user(request), case_id)]
         )
 
     @extend_schema(
@@ -176,9 +163,9 @@ class CaseLinksView(APIView):
         responses={201: IssuedLinkSerializer},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        data = _validated(IssueLinkSerializer, request.data)
+        data = validated(IssueLinkSerializer, request.data)
         link, url = links.issue_link(
-            _user(request),
+            request_user(request),
             case_id,
             phone=data["phone"] or None,
             expires_hours=data["expires_hours"],
@@ -201,7 +188,7 @@ class CaseLinksView(APIView):
 class RevokeLinkView(APIView):
     @extend_schema(summary="Revoke a patient link", request=None, responses=LinkSerializer)
     def post(self, request: Request, link_id: int) -> Response:
-        return Response(links.link_payload(links.revoke_link(_user(request), link_id)))
+        return Response(links.link_payload(links.revoke_link(request_user(request), link_id)))
 
 
 # --- patient links: the patient ---------------------------------------------------------------
@@ -239,7 +226,7 @@ class PatientResponsesView(PatientView):
     def post(self, request: Request, token: str) -> Response:
         # An invalid link answers before the body is looked at.
         link = links.resolve_link(token)
-        data = _validated(PatientSubmitSerializer, request.data)
+        data = validated(PatientSubmitSerializer, request.data)
         response, created = links.submit_from_link(
             link, answers=data["answers"], client_uuid=data["client_uuid"]
         )
@@ -275,7 +262,7 @@ class PatientPhotosView(PatientView):
         if upload.size is not None and upload.size > settings.PHOTO_MAX_BYTES:
             raise CoordinationError("image_too_large")
         data: Any = request.data
-        fields = _validated(PatientPhotoUploadSerializer, {"client_uuid": data.get("client_uuid")})
+        fields = validated(PatientPhotoUploadSerializer, {"client_uuid": data.get("client_uuid")})
         client_uuid = fields["client_uuid"]
         # A retry answers 200: the action returns the first photo for a known client_uuid.
         created = not Photo.objects.filter(uploaded_by_link=link, client_uuid=client_uuid).exists()

@@ -32,19 +32,13 @@ from cases.serializers.cases import (
     wound_site_payload,
 )
 from coordination.accounts.models import User
-from coordination.api import APIView
+from coordination.api import APIView, request_user
 from coordination.errors import invalid_field
 
 TAGS = ["cases"]
 
 
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _validated(
+def validated(
     serializer_class: type[serializers.Serializer[Any]], data: Any, *, partial: bool = False
 ) -> dict[str, Any]:
     serializer = serializer_class(data=data, partial=partial)
@@ -74,7 +68,7 @@ class PatientListView(APIView):
         responses=PatientSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        patients = actions.list_patients(_user(request), q=request.query_params.get("q", ""))
+        patients = actions.list_patients(request_user(request), q=request.query_params.get("q", ""))
         return Response([patient_payload(p) for p in patients])
 
     @extend_schema(
@@ -84,9 +78,9 @@ class PatientListView(APIView):
         responses={201: PatientDetailSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(RegisterPatientSerializer, request.data)
+        data = validated(RegisterPatientSerializer, request.data)
         patient = actions.register_patient(
-            _user(request),
+            request_user(request),
             organisation_id=data.get("organisation"),
             family_name=data["family_name"],
             given_name=data["given_name"],
@@ -104,7 +98,7 @@ class PatientDetailView(APIView):
         responses=PatientDetailSerializer,
     )
     def get(self, request: Request, patient_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         patient = actions.read_patient(user, patient_id)
         patient = Patient.objects.prefetch_related("identifiers").get(pk=patient.pk)
         cases = list(visible_cases(user).filter(patient=patient).order_by("-opened_at"))
@@ -133,7 +127,7 @@ class CaseListView(APIView):
                 gettext("Choose one of: %(choices)s.") % {"choices": ", ".join(Case.Status.values)},
             )
         rows = actions.list_cases(
-            _user(request), status=wanted or None, q=request.query_params.get("q", "")
+            request_user(request), status=wanted or None, q=request.query_params.get("q", "")
         )
         return Response([case_list_payload(r) for r in rows])
 
@@ -144,8 +138,8 @@ class CaseListView(APIView):
         responses={201: CaseSerializer},
     )
     def post(self, request: Request) -> Response:
-        user = _user(request)
-        data = _validated(OpenCaseSerializer, request.data)
+        user = request_user(request)
+        data = validated(OpenCaseSerializer, request.data)
         case = actions.open_case(
             user,
             patient_id=data["patient"],
@@ -165,7 +159,7 @@ class CaseDetailView(APIView):
         responses=CaseSerializer,
     )
     def get(self, request: Request, case_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         case = actions.read_case(user, case_id)
         return Response(_case_response(user, case))
 
@@ -173,7 +167,7 @@ class CaseDetailView(APIView):
 class CaseCloseView(APIView):
     @extend_schema(tags=TAGS, summary="Close a case", request=None, responses=CaseSerializer)
     def post(self, request: Request, case_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         return Response(_case_response(user, actions.close_case(user, case_id)))
 
 
@@ -182,7 +176,7 @@ class CaseReopenView(APIView):
         tags=TAGS, summary="Reopen a closed case", request=None, responses=CaseSerializer
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         return Response(_case_response(user, actions.reopen_case(user, case_id)))
 
 
@@ -194,8 +188,8 @@ class CaseMembersView(APIView):
         responses=CaseSerializer,
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _user(request)
-        data = _validated(InviteSerializer, request.data)
+        user = request_user(request)
+        data = validated(InviteSerializer, request.data)
         return Response(_case_response(user, actions.invite_to_case(user, case_id, data["user"])))
 
 
@@ -204,7 +198,7 @@ class CaseMemberView(APIView):
         tags=TAGS, summary="Remove someone from a case (yourself: leave it)", responses={204: None}
     )
     def delete(self, request: Request, case_id: int, user_id: int) -> Response:
-        actions.remove_from_case(_user(request), case_id, user_id)
+        actions.remove_from_case(request_user(request), case_id, user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -216,7 +210,7 @@ class CaseWoundSitesView(APIView):
         responses=WoundSiteSerializer(many=True),
     )
     def get(self, request: Request, case_id: int) -> Response:
-        sites = actions.list_wound_sites(_user(request), case_id)
+        sites = actions.list_wound_sites(request_user(request), case_id)
         return Response([wound_site_payload(s) for s in sites])
 
     @extend_schema(
@@ -226,15 +220,15 @@ class CaseWoundSitesView(APIView):
         responses={201: WoundSiteSerializer},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        data = _validated(WoundSiteInputSerializer, request.data)
-        site = actions.add_wound_site(_user(request), case_id, **data)
+        data = validated(WoundSiteInputSerializer, request.data)
+        site = actions.add_wound_site(request_user(request), case_id, **data)
         return Response(wound_site_payload(site), status=status.HTTP_201_CREATED)
 
 
 class WoundSiteView(APIView):
     @extend_schema(tags=TAGS, summary="One wound site (audited)", responses=WoundSiteSerializer)
     def get(self, request: Request, site_id: int) -> Response:
-        return Response(wound_site_payload(actions.read_wound_site(_user(request), site_id)))
+        return Response(wound_site_payload(actions.read_wound_site(request_user(request), site_id)))
 
     @extend_schema(
         tags=TAGS,
@@ -243,10 +237,10 @@ class WoundSiteView(APIView):
         responses=WoundSiteSerializer,
     )
     def patch(self, request: Request, site_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         # Who may not see the site learns nothing from what they sent.
         access_wound_site(user, site_id)
-        data = _validated(WoundSiteInputSerializer, request.data, partial=True)
+        data = validated(WoundSiteInputSerializer, request.data, partial=True)
         return Response(wound_site_payload(actions.update_wound_site(user, site_id, **data)))
 
 

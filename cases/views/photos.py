@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import path
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import parsers, serializers, status
+from rest_framework import parsers, status
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -32,25 +32,12 @@ from cases.serializers.photos import (
     UploadSerializer,
     photo_payload,
 )
-from coordination.accounts.models import User
-from coordination.api import APIView
+from coordination.api import APIView, request_user, validated
 from coordination.errors import CoordinationError
 from rooms.serializers import message_payload, messages_queryset
 
 # Multipart framing around the photo: boundaries, headers, the other fields.
 MULTIPART_SLACK = 64 * 1024
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 class RawImageParser(parsers.BaseParser):
@@ -154,9 +141,9 @@ class CasePhotosView(PhotoBodyView):
         responses={201: PostedPhotoSerializer, 200: PostedPhotoSerializer},
     )
     def post(self, request: Request, case_id: int) -> Response:
-        user = _user(request)
+        user = request_user(request)
         data = self.photo_bytes(request)
-        fields = _validated(PhotoUploadSerializer, request.data)
+        fields = validated(PhotoUploadSerializer, request.data)
         posted = photos.post_photo(
             user,
             case_id,
@@ -176,7 +163,7 @@ class UploadsView(PhotoBodyView):
         responses={201: UploadedSerializer},
     )
     def post(self, request: Request) -> Response:
-        upload = photos.stage_upload(_user(request), self.photo_bytes(request))
+        upload = photos.stage_upload(request_user(request), self.photo_bytes(request))
         return Response({"upload": upload}, status=status.HTTP_201_CREATED)
 
 
@@ -190,7 +177,7 @@ class CaptureCheckView(PhotoBodyView):
         responses=CaptureCheckSerializer,
     )
     def post(self, request: Request) -> Response:
-        return Response(photos.check_capture(_user(request), self.photo_bytes(request)))
+        return Response(photos.check_capture(request_user(request), self.photo_bytes(request)))
 
 
 class _JSONOnly(BaseContentNegotiation):
@@ -216,7 +203,9 @@ class PhotoFileView(APIView):
         responses={(200, "image/jpeg"): OpenApiResponse(OpenApiTypes.BINARY)},
     )
     def get(self, request: Request, photo_id: int) -> HttpResponse:
-        data, content_type = photos.view_photo(_user(request), photo_id, thumbnail=self.thumbnail)
+        data, content_type = photos.view_photo(
+            request_user(request), photo_id, thumbnail=self.thumbnail
+        )
         response = HttpResponse(data, content_type=content_type)
         response["Cache-Control"] = "private, no-store"
         response["X-Content-Type-Options"] = "nosniff"
@@ -236,7 +225,7 @@ class MeasurementView(APIView):
     @extend_schema(summary="One measurement", responses=MeasurementSerializer)
     def get(self, request: Request, measurement_id: int) -> Response:
         return Response(
-            measurement_json(measurements.get_measurement(_user(request), measurement_id))
+            measurement_json(measurements.get_measurement(request_user(request), measurement_id))
         )
 
 
@@ -245,7 +234,7 @@ class ValidateView(APIView):
         summary="Validate a suggested measurement", request=None, responses=MeasurementSerializer
     )
     def post(self, request: Request, measurement_id: int) -> Response:
-        m = measurements.validate_measurement(_user(request), measurement_id)
+        m = measurements.validate_measurement(request_user(request), measurement_id)
         return Response(measurement_json(m))
 
 
@@ -256,8 +245,8 @@ class RejectView(APIView):
         responses=MeasurementSerializer,
     )
     def post(self, request: Request, measurement_id: int) -> Response:
-        note = _validated(RejectSerializer, request.data)["note"]
-        m = measurements.reject_measurement(_user(request), measurement_id, note=note)
+        note = validated(RejectSerializer, request.data)["note"]
+        m = measurements.reject_measurement(request_user(request), measurement_id, note=note)
         return Response(measurement_json(m))
 
 
@@ -268,8 +257,8 @@ class CorrectView(APIView):
         responses={201: MeasurementSerializer},
     )
     def post(self, request: Request, measurement_id: int) -> Response:
-        outline = _validated(OutlineSerializer, request.data)["outline"]
-        m = measurements.correct_measurement(_user(request), measurement_id, outline=outline)
+        outline = validated(OutlineSerializer, request.data)["outline"]
+        m = measurements.correct_measurement(request_user(request), measurement_id, outline=outline)
         return Response(measurement_json(m), status=status.HTTP_201_CREATED)
 
 
@@ -281,8 +270,8 @@ class PhotoMeasurementsView(APIView):
         responses={201: MeasurementSerializer},
     )
     def post(self, request: Request, photo_id: int) -> Response:
-        outline = _validated(OutlineSerializer, request.data)["outline"]
-        m = measurements.draw_measurement(_user(request), photo_id, outline=outline)
+        outline = validated(OutlineSerializer, request.data)["outline"]
+        m = measurements.draw_measurement(request_user(request), photo_id, outline=outline)
         return Response(measurement_json(m), status=status.HTTP_201_CREATED)
 
 
@@ -292,7 +281,7 @@ class TrajectoryView(APIView):
         responses=TrajectorySerializer,
     )
     def get(self, request: Request, site_id: int) -> Response:
-        return Response(measurements.trajectory(_user(request), site_id))
+        return Response(measurements.trajectory(request_user(request), site_id))
 
 
 urlpatterns = [

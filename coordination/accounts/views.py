@@ -15,7 +15,7 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from coordination.api import APIView
+from coordination.api import APIView, request_user, validated
 from coordination.errors import CoordinationError
 
 from . import actions
@@ -37,18 +37,6 @@ from .serializers import (
     token_payload,
     user_payload,
 )
-
-
-def _user(request: Request) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def me_payload(user: User) -> dict[str, Any]:
@@ -85,7 +73,7 @@ class LoginView(APIView):
         responses=MeSerializer,
     )
     def post(self, request: Request) -> Response:
-        data = _validated(LoginSerializer, request.data)
+        data = validated(LoginSerializer, request.data)
         user = actions.check_credentials(data["email"], data["password"])
         login(request._request, user, backend="django.contrib.auth.backends.ModelBackend")
         return Response(me_payload(user))
@@ -108,7 +96,7 @@ class TokenLoginView(APIView):
         responses={201: NewTokenSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(TokenLoginSerializer, request.data)
+        data = validated(TokenLoginSerializer, request.data)
         user = actions.check_credentials(data["email"], data["password"])
         name = data["name"]
         token, raw = actions.create_token(user, name)
@@ -118,7 +106,7 @@ class TokenLoginView(APIView):
 class TokensView(APIView):
     @extend_schema(summary="My API tokens", responses=TokenSerializer(many=True))
     def get(self, request: Request) -> Response:
-        tokens = ApiToken.objects.filter(user=_user(request), revoked_at__isnull=True)
+        tokens = ApiToken.objects.filter(user=request_user(request), revoked_at__isnull=True)
         return Response([token_payload(t) for t in tokens.order_by("-created_at")])
 
     @extend_schema(
@@ -127,9 +115,9 @@ class TokensView(APIView):
         responses={201: NewTokenSerializer},
     )
     def post(self, request: Request) -> Response:
-        data = _validated(CreateTokenSerializer, request.data)
+        data = validated(CreateTokenSerializer, request.data)
         token, raw = actions.create_token(
-            _user(request), data["name"], expires_at=data.get("expires_at")
+            request_user(request), data["name"], expires_at=data.get("expires_at")
         )
         return Response({**token_payload(token), "token": raw}, status=status.HTTP_201_CREATED)
 
@@ -137,14 +125,14 @@ class TokensView(APIView):
 class TokenView(APIView):
     @extend_schema(summary="Revoke an API token", responses={204: None})
     def delete(self, request: Request, token_id: int) -> Response:
-        actions.revoke_token(_user(request), token_id)
+        actions.revoke_token(request_user(request), token_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class MeView(APIView):
     @extend_schema(summary="Who I am, my teams and what my roles allow", responses=MeSerializer)
     def get(self, request: Request) -> Response:
-        return Response(me_payload(_user(request)))
+        return Response(me_payload(request_user(request)))
 
 
 class UsersView(APIView):
@@ -156,7 +144,7 @@ class UsersView(APIView):
         responses=UserSerializer(many=True),
     )
     def get(self, request: Request) -> Response:
-        users = visible_users(_user(request))
+        users = visible_users(request_user(request))
         search = request.query_params.get("search", "").strip()
         if search:
             users = users.filter(
@@ -171,7 +159,7 @@ class UsersView(APIView):
 class UserView(APIView):
     @extend_schema(summary="One person", responses=UserSerializer)
     def get(self, request: Request, user_id: int) -> Response:
-        user = access_user(_user(request), user_id)
+        user = access_user(request_user(request), user_id)
         user = User.objects.prefetch_related(*USER_PREFETCH).get(pk=user.pk)
         return Response(user_payload(user))
 
@@ -180,7 +168,7 @@ class TeamsView(APIView):
     @extend_schema(summary="The teams I may see", responses=TeamSerializer(many=True))
     def get(self, request: Request) -> Response:
         teams = (
-            visible_teams(_user(request))
+            visible_teams(request_user(request))
             .select_related("organisation")
             .prefetch_related("memberships")
         )
@@ -190,7 +178,7 @@ class TeamsView(APIView):
 class TeamMembersView(APIView):
     @extend_schema(summary="A team's members", responses=UserSerializer(many=True))
     def get(self, request: Request, team_id: int) -> Response:
-        viewer = _user(request)
+        viewer = request_user(request)
         team = access_team(viewer, team_id)
         # Seeing a team is not seeing its people: the directory rules still apply.
         users = (
@@ -207,11 +195,11 @@ class TeamMembersView(APIView):
         responses={201: UserSerializer},
     )
     def post(self, request: Request, team_id: int) -> Response:
-        actor = _user(request)
+        actor = request_user(request)
         # Refuse non-administrators before looking anyone up: the answer must not tell them
         # whether a person exists.
         actions.managed_team(actor, team_id)
-        data = _validated(TeamMemberSerializer, request.data)
+        data = validated(TeamMemberSerializer, request.data)
         member = User.objects.filter(pk=data["user"], is_active=True).first()
         if member is None:
             raise CoordinationError("user_not_found")
@@ -225,5 +213,5 @@ class TeamMemberView(APIView):
         summary="Take someone out of a team (organisation administrators)", responses={204: None}
     )
     def delete(self, request: Request, team_id: int, user_id: int) -> Response:
-        actions.remove_team_member(_user(request), team_id, user_id)
+        actions.remove_team_member(request_user(request), team_id, user_id)
         return Response(status=status.HTTP_204_NO_CONTENT)
