@@ -477,6 +477,12 @@ def refresh_photo_message(changes: Changes, photo: Photo) -> None:
 
 
 # --- serving ------------------------------------------------------------------------------
+def get_photo(actor: User, photo_id: int) -> Photo:
+    """The photo's row (no image: not audited, like a measurement), for a member of the case.
+    Refusal: ``photo_not_found``."""
+    return access_photo(actor, photo_id)
+
+
 def view_photo(actor: User, photo_id: int, *, thumbnail: bool = False) -> tuple[bytes, str]:
     """The decrypted image (or thumbnail) and its content type, for a member of the case;
     audited (``photo.view``). Refusal: ``photo_not_found``."""

@@ -16,6 +16,16 @@ OUTLINE_HELP = (
 )
 
 
+def photo_homography(photo: Photo) -> list[list[float]] | None:
+    """The photo's sticker homography, image pixels to skin-plane millimetres (3 x 3 rows,
+    applied to ``[x, y, 1]``), if the photo has a usable calibration; else None. A client
+    measures a drawn outline live with it, as the server does (map the points, shoelace)."""
+    h = (photo.calibration or {}).get("homography_image_to_mm")
+    if not isinstance(h, list) or len(h) != 3:
+        return None
+    return [[float(v) for v in row] for row in h]
+
+
 def photo_payload(photo: Photo) -> dict[str, Any]:
     return {
         "id": photo.pk,
@@ -33,6 +43,7 @@ def photo_payload(photo: Photo) -> dict[str, Any]:
         "analysis_reasons": list(photo.analysis_reasons),
         "image": f"/api/photos/{photo.pk}/image",
         "thumbnail": f"/api/photos/{photo.pk}/thumbnail",
+        "homography_image_to_mm": photo_homography(photo),
     }
 
 
@@ -83,6 +94,12 @@ class PhotoSerializer(serializers.Serializer[Any]):
     analysis_reasons = serializers.ListField(child=serializers.CharField())
     image = serializers.CharField()
     thumbnail = serializers.CharField()
+    homography_image_to_mm = serializers.ListField(
+        child=serializers.ListField(child=serializers.FloatField()),
+        allow_null=True,
+        help_text="Image pixels to skin-plane mm (3 x 3 rows, applied to [x, y, 1]); null "
+        "without a usable calibration (then the photo cannot be measured by hand).",
+    )
 
 
 class PostedPhotoSerializer(serializers.Serializer[Any]):

@@ -24,6 +24,7 @@ from cases.serializers.photos import (
     CaptureCheckSerializer,
     MeasurementSerializer,
     OutlineSerializer,
+    PhotoSerializer,
     PhotoUploadSerializer,
     PostedPhotoSerializer,
     RejectSerializer,
@@ -221,6 +222,15 @@ class PhotoThumbnailView(PhotoFileView):
     thumbnail = True
 
 
+class PhotoView(APIView):
+    @extend_schema(
+        summary="One photo: its size, analysis state and calibration (for drawing by hand)",
+        responses=PhotoSerializer,
+    )
+    def get(self, request: Request, photo_id: int) -> Response:
+        return Response(photo_payload(photos.get_photo(request_user(request), photo_id)))
+
+
 class MeasurementView(APIView):
     @extend_schema(summary="One measurement", responses=MeasurementSerializer)
     def get(self, request: Request, measurement_id: int) -> Response:
@@ -288,6 +298,7 @@ urlpatterns = [
     path("cases/<id:case_id>/photos", CasePhotosView.as_view(), name="case-photos"),
     path("uploads", UploadsView.as_view(), name="uploads"),
     path("capture-check", CaptureCheckView.as_view(), name="capture-check"),
+    path("photos/<id:photo_id>", PhotoView.as_view(), name="photo"),
     path("photos/<id:photo_id>/image", PhotoImageView.as_view(), name="photo-image"),
     path("photos/<id:photo_id>/thumbnail", PhotoThumbnailView.as_view(), name="photo-thumbnail"),
     path(

@@ -448,3 +448,73 @@ def test_a_validated_measurement_much_larger_than_the_last_raises_a_deterioratio
     alert = Alert.objects.get(rule="deterioration")
     assert alert.wound_site == wound_site
     assert alert.case_id == suggestion.case_id
+
+
+# --- a photo's calibration, for drawing by hand in a client ---------------------------------
+def _shoelace_mm(homography: list[list[float]], ring: list[list[float]]) -> float:
+    """What a client does with the homography: map each point, shoelace (mm²)."""
+    mapped = []
+    for x, y in ring:
+        u, v, w = (row[0] * x + row[1] * y + row[2] for row in homography)
+        mapped.append((u / w, v / w))
+    twice = sum(
+        a[0] * b[1] - b[0] * a[1] for a, b in zip(mapped, mapped[1:] + mapped[:1], strict=True)
+    )
+    return abs(twice) / 2
+
+
+def test_a_photo_gives_its_homography_and_an_outline_measured_with_it_matches_the_server(
+    api: Api, physician: User, suggestion: Measurement, phantom: Phantom
+) -> None:
+    response = api(physician).get(f"/api/photos/{suggestion.photo_id}")
+
+    assert response.status_code == 200, response.content
+    body = response.json()
+    assert (body["width"], body["height"]) == (1280, 960)
+    homography = body["homography_image_to_mm"]
+    outline = true_outline(phantom)
+    corrected = api(physician).post(
+        f"/api/measurements/{suggestion.pk}/correct", {"outline": outline}, format="json"
+    )
+    assert corrected.status_code == 201, corrected.content
+    live_cm2 = _shoelace_mm(homography, outline[0]) / 100
+    assert live_cm2 == pytest.approx(corrected.json()["area_cm2"], rel=1e-3)
+
+
+def test_a_photo_without_a_sticker_has_no_homography(
+    api: Api, nurse: User, physician: User, case: Case
+) -> None:
+    plain = phantoms.render_phantom(size=(640, 480), with_sticker=False, seed=2)
+    photo = photo_actions.post_photo(
+        nurse, case.pk, data=plain.encode("jpeg"), client_uuid=uuid.uuid4()
+    ).photo
+    photo_actions.analyse_photo(photo.pk)
+
+    body = api(physician).get(f"/api/photos/{photo.pk}").json()
+
+    assert body["analysis_state"] == "failed"
+    assert body["homography_image_to_mm"] is None
+
+
+@pytest.mark.parametrize(
+    ("who", "code", "status"),
+    [
+        ("other_community_nurse", "photo_not_found", 404),
+        ("outsider", "photo_not_found", 404),
+        ("administrator", "photo_not_found", 404),
+        (None, "not_authenticated", 401),
+    ],
+)
+def test_others_cannot_read_a_photo(
+    who: str | None,
+    code: str,
+    status: int,
+    request: pytest.FixtureRequest,
+    api: Api,
+    suggestion: Measurement,
+) -> None:
+    user = request.getfixturevalue(who) if who else None
+    with unchanged():
+        response = api(user).get(f"/api/photos/{suggestion.photo_id}")
+    assert_refused(response, code, status)
+    assert_same_answer(response, api(user).get(f"/api/photos/{MISSING}"))
