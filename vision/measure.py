@@ -264,10 +264,16 @@ def parse_outline(outline: Any) -> list[list[FloatArray]]:
     non-finite coordinates.
     """
     try:
-        arr = np.asarray(outline, dtype=np.float64)
-        if arr.ndim == 2:
+        try:
+            ndim = np.asarray(outline, dtype=np.float64).ndim
+        except ValueError:
+            # Ragged (rings of different lengths): the depth of the nesting says what it is.
+            ndim, inner = 0, outline
+            while isinstance(inner, list | tuple) and inner:
+                ndim, inner = ndim + 1, inner[0]
+        if ndim == 2:
             nested: Any = [[outline]]
-        elif arr.ndim == 3:
+        elif ndim == 3:
             nested = [outline]
         else:
             nested = outline

@@ -518,3 +518,19 @@ def test_others_cannot_read_a_photo(
         response = api(user).get(f"/api/photos/{suggestion.photo_id}")
     assert_refused(response, code, status)
     assert_same_answer(response, api(user).get(f"/api/photos/{MISSING}"))
+
+
+def test_a_correction_may_outline_two_wounds_with_rings_of_different_lengths(
+    api: Api, physician: User, suggestion: Measurement, phantom: Phantom
+) -> None:
+    wound = true_outline(phantom)[0]
+    small = [[5.0, 5.0], [45.0, 5.0], [45.0, 45.0], [5.0, 45.0]]
+    assert len(small) != len(wound)
+    response = api(physician).post(
+        f"/api/measurements/{suggestion.pk}/correct", {"outline": [wound, small]}, format="json"
+    )
+
+    assert response.status_code == 201, response.content
+    body = response.json()
+    assert len(body["outline"]) == 2
+    assert body["area_cm2"] > phantom.area_cm2

@@ -122,6 +122,16 @@ def test_polygon_with_a_hole_subtracts_it():
     assert measure_outline(cal, [outer, hole]).area_cm2 == pytest.approx(16.0 - 4.0)
 
 
+def test_rings_of_different_lengths_are_measured_two_wounds_or_a_hole():
+    cal = _calibration(np.diag([0.1, 0.1, 1.0]))
+    square = [[0, 0], [400, 0], [400, 400], [0, 400]]
+    triangle = [[500, 0], [700, 0], [500, 200]]
+    two_wounds = measure_outline(cal, [[square], [triangle]])
+    assert two_wounds.area_cm2 == pytest.approx(16.0 + 2.0)
+    hole = [[100, 100], [300, 100], [200, 300]]
+    assert measure_outline(cal, [square, hole]).area_cm2 == pytest.approx(16.0 - 2.0)
+
+
 def test_calibration_survives_json_and_remeasures_a_corrected_outline():
     cal = _calibration(PERSPECTIVE)
     stored = json.loads(json.dumps(cal.to_dict()))
