@@ -1,0 +1,210 @@
+import { describe, expect, it } from 'vitest';
+import {
+  applyHomography,
+  clientToImage,
+  isSimple,
+  measureOutline,
+  movePoint,
+  nearestEdge,
+  nearestPoint,
+  insertPoint,
+  removePoint,
+  nudge,
+  outlineForApi,
+  simplifyRing,
+  type Homography,
+  type Outline,
+  type Point,
+} from './geometry';
+
+// A perspective homography and the figures vision.measure_outline gives for it (the server's
+// own computation, run once in Python with these numbers). Length and width to 1e-5: the
+// server takes the convex hull in float32.
+const H: Homography = [
+  [0.11, 0.012, -20.0],
+  [-0.008, 0.105, -15.0],
+  [0.00002, 0.00004, 1.0],
+];
+const WOUND: Point[] = [
+  [400, 300],
+  [700, 320],
+  [760, 600],
+  [520, 680],
+  [380, 520],
+];
+const SECOND: Point[] = [
+  [900, 100],
+  [1000, 120],
+  [950, 220],
+  [905, 180],
+  [890, 140],
+];
+
+describe('measureOutline', () => {
+  it('matches the server for one wound through a perspective homography', () => {
+    const m = measureOutline(H, [WOUND])!;
+    expect(m.areaCm2).toBeCloseTo(11.695873764546418, 9);
+    expect(m.perimeterCm).toBeCloseTo(13.228528788381364, 9);
+    expect(m.lengthCm).toBeCloseTo(4.931581795660636, 5);
+    expect(m.widthCm).toBeCloseTo(3.9985407313429406, 5);
+  });
+
+  it('adds the wounds of several rings, like the server', () => {
+    const m = measureOutline(H, [WOUND, SECOND])!;
+    expect(m.areaCm2).toBeCloseTo(12.536962665479725, 9);
+    expect(m.perimeterCm).toBeCloseTo(16.965545773973307, 9);
+    expect(m.lengthCm).toBeCloseTo(7.699090199800091, 5);
+    expect(m.widthCm).toBeCloseTo(4.634816694061219, 5);
+  });
+
+  it('does not depend on the direction a ring is drawn in', () => {
+    expect(measureOutline(H, [[...WOUND].reverse()])!.areaCm2).toBeCloseTo(11.695873764546418, 9);
+  });
+
+  it('is exact for a plain scale: 0.1 mm per pixel, a 200 px square is 4 cm²', () => {
+    const scale: Homography = [
+      [0.1, 0, 0],
+      [0, 0.1, 0],
+      [0, 0, 1],
+    ];
+    const m = measureOutline(scale, [
+      [
+        [100, 100],
+        [300, 100],
+        [300, 300],
+        [100, 300],
+      ],
+    ])!;
+    expect(m.areaCm2).toBeCloseTo(4, 12);
+    expect(m.perimeterCm).toBeCloseTo(8, 12);
+    expect(m.lengthCm).toBeCloseTo(Math.SQRT2 * 2, 12);
+  });
+
+  it('is null without a ring of three points', () => {
+    expect(measureOutline(H, [[[0, 0], [1, 1]]])).toBeNull();
+    expect(measureOutline(H, [])).toBeNull();
+  });
+
+  it('maps a point through the homography', () => {
+    const [u, v] = applyHomography(H, [0, 0]);
+    expect([u, v]).toEqual([-20, -15]);
+  });
+});
+
+describe('editing', () => {
+  const square: Outline = [
+    [
+      [0, 0],
+      [100, 0],
+      [100, 100],
+      [0, 100],
+    ],
+  ];
+
+  it('finds the nearest vertex within reach, else nothing', () => {
+    expect(nearestPoint(square, [97, 4], 10)).toEqual({ ring: 0, index: 1 });
+    expect(nearestPoint(square, [50, 50], 10)).toBeNull();
+  });
+
+  it('finds the nearest edge and inserts a point on it', () => {
+    const edge = nearestEdge(square, [50, 3], 10)!;
+    expect(edge).toEqual({ ring: 0, index: 0 });
+    expect(insertPoint(square, edge, [50, 0])[0]).toHaveLength(5);
+    expect(insertPoint(square, edge, [50, 0])[0][1]).toEqual([50, 0]);
+  });
+
+  it('moves a point, keeping it inside the photo, without touching the original', () => {
+    const moved = movePoint(square, { ring: 0, index: 2 }, [130, -5], 120, 120);
+    expect(moved[0][2]).toEqual([120, 0]);
+    expect(square[0][2]).toEqual([100, 100]);
+  });
+
+  it('removes a point but never under three', () => {
+    const three = removePoint(square, { ring: 0, index: 0 });
+    expect(three[0]).toHaveLength(3);
+    expect(removePoint(three, { ring: 0, index: 0 })[0]).toHaveLength(3);
+  });
+
+  it('nudges by arrow keys, ten times with shift', () => {
+    expect(nudge('ArrowLeft', false)).toEqual([-1, 0]);
+    expect(nudge('ArrowDown', true)).toEqual([0, 10]);
+    expect(nudge('Enter', false)).toBeNull();
+  });
+
+  it('tells a figure-of-eight from a simple ring', () => {
+    expect(isSimple(square[0])).toBe(true);
+    expect(
+      isSimple([
+        [0, 0],
+        [100, 100],
+        [100, 0],
+        [0, 100],
+      ]),
+    ).toBe(false);
+  });
+
+  it('rounds the outline for the API and drops rings under three points', () => {
+    expect(
+      outlineForApi([
+        [
+          [1.234, 2.345],
+          [3, 4],
+          [5.5, 6],
+        ],
+        [[1, 1]],
+      ]),
+    ).toEqual([
+      [
+        [1.23, 2.35],
+        [3, 4],
+        [5.5, 6],
+      ],
+    ]);
+  });
+});
+
+describe('freehand', () => {
+  it('simplifies a dense circle stroke to a closed ring of few points, area kept', () => {
+    const stroke: Point[] = [];
+    for (let i = 0; i <= 720; i++) {
+      const a = (i / 720) * 2 * Math.PI;
+      stroke.push([500 + 200 * Math.cos(a), 400 + 200 * Math.sin(a)]);
+    }
+    const ring = simplifyRing(stroke, 1.5)!;
+    expect(ring.length).toBeGreaterThan(20);
+    expect(ring.length).toBeLessThan(120);
+    const scale: Homography = [
+      [0.1, 0, 0],
+      [0, 0.1, 0],
+      [0, 0, 1],
+    ];
+    const area = measureOutline(scale, [ring])!.areaCm2;
+    expect(area).toBeCloseTo((Math.PI * 20 * 20) / 100, 0);
+  });
+
+  it('refuses a stroke too short to enclose anything', () => {
+    expect(
+      simplifyRing(
+        [
+          [0, 0],
+          [1, 1],
+        ],
+        1,
+      ),
+    ).toBeNull();
+  });
+
+  it('keeps at most the allowed number of points', () => {
+    const stroke: Point[] = [];
+    for (let i = 0; i < 5000; i++) stroke.push([i % 2 ? i : i + 0.5, (i * 37) % 997]);
+    expect(simplifyRing(stroke, 0.1, 2000)!.length).toBeLessThanOrEqual(2000);
+  });
+});
+
+describe('clientToImage', () => {
+  it('undoes a letterboxed, scaled image', () => {
+    // A 1000 x 500 image in a 500 x 500 box: scale 0.5, 125 px bands above and below.
+    const rect = { left: 10, top: 20, width: 500, height: 500 };
+    expect(clientToImage(10 + 250, 20 + 125 + 100, rect, 1000, 500)).toEqual([500, 200]);
+  });
+});

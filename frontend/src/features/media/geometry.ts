@@ -1,0 +1,296 @@
+/**
+ * Wound outline geometry, in image pixels of the stored photo, and its measurement on the
+ * skin plane through the sticker's homography — the server's own method
+ * (vision.measure.measure_outline): map each vertex through H (a homography keeps straight
+ * lines straight, so this is exact), shoelace area per ring, perimeter = sum of the mapped
+ * ring lengths, length = the longest distance between two points (convex hull), width = the
+ * extent perpendicular to it. Each ring is one wound (the server measures `[[ring], ...]`).
+ */
+
+export type Point = [number, number];
+export type Ring = Point[];
+export type Outline = Ring[];
+/** 3 x 3 rows, image [x, y, 1] -> skin-plane millimetres. */
+export type Homography = number[][];
+
+export interface OutlineMeasure {
+  areaCm2: number;
+  perimeterCm: number;
+  lengthCm: number;
+  widthCm: number;
+}
+
+export function applyHomography(h: Homography, [x, y]: Point): Point {
+  const u = h[0][0] * x + h[0][1] * y + h[0][2];
+  const v = h[1][0] * x + h[1][1] * y + h[1][2];
+  const w = h[2][0] * x + h[2][1] * y + h[2][2];
+  return [u / w, v / w];
+}
+
+/** Signed shoelace area (same units squared as the points). */
+export function signedArea(ring: Ring): number {
+  let twice = 0;
+  for (let i = 0; i < ring.length; i++) {
+    const [x1, y1] = ring[i];
+    const [x2, y2] = ring[(i + 1) % ring.length];
+    twice += x1 * y2 - x2 * y1;
+  }
+  return twice / 2;
+}
+
+export function ringLength(ring: Ring): number {
+  let total = 0;
+  for (let i = 0; i < ring.length; i++) {
+    const [x1, y1] = ring[i];
+    const [x2, y2] = ring[(i + 1) % ring.length];
+    total += Math.hypot(x2 - x1, y2 - y1);
+  }
+  return total;
+}
+
+function cross(o: Point, a: Point, b: Point): number {
+  return (a[0] - o[0]) * (b[1] - o[1]) - (a[1] - o[1]) * (b[0] - o[0]);
+}
+
+/** Convex hull (Andrew's monotone chain), counter-clockwise, no repeated point. */
+export function convexHull(points: Point[]): Point[] {
+  const pts = [...points].sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  if (pts.length < 3) return pts;
+  const lower: Point[] = [];
+  for (const p of pts) {
+    while (lower.length >= 2 && cross(lower[lower.length - 2], lower[lower.length - 1], p) <= 0) lower.pop();
+    lower.push(p);
+  }
+  const upper: Point[] = [];
+  for (let i = pts.length - 1; i >= 0; i--) {
+    const p = pts[i];
+    while (upper.length >= 2 && cross(upper[upper.length - 2], upper[upper.length - 1], p) <= 0) upper.pop();
+    upper.push(p);
+  }
+  lower.pop();
+  upper.pop();
+  return lower.concat(upper);
+}
+
+/** Longest axis and the extent perpendicular to it (the clinical convention), same units. */
+export function lengthWidth(points: Point[]): [number, number] {
+  if (points.length < 2) return [0, 0];
+  const hull = convexHull(points);
+  let best = 0;
+  let pair: [Point, Point] = [hull[0], hull[0]];
+  for (let i = 0; i < hull.length; i++) {
+    for (let j = i + 1; j < hull.length; j++) {
+      const d = Math.hypot(hull[j][0] - hull[i][0], hull[j][1] - hull[i][1]);
+      if (d > best) {
+        best = d;
+        pair = [hull[i], hull[j]];
+      }
+    }
+  }
+  if (best === 0) return [0, 0];
+  const ax = (pair[1][0] - pair[0][0]) / best;
+  const ay = (pair[1][1] - pair[0][1]) / best;
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const [x, y] of hull) {
+    const across = -ay * x + ax * y;
+    lo = Math.min(lo, across);
+    hi = Math.max(hi, across);
+  }
+  return [best, hi - lo];
+}
+
+/** Area, perimeter, length and width of the outline on the skin plane (cm). Null if any ring
+ * has fewer than 3 points. */
+export function measureOutline(h: Homography, outline: Outline): OutlineMeasure | null {
+  const usable = outline.filter((r) => r.length >= 3);
+  if (usable.length === 0) return null;
+  let areaMm2 = 0;
+  let perimeterMm = 0;
+  const all: Point[] = [];
+  for (const ring of usable) {
+    const mm = ring.map((p) => applyHomography(h, p));
+    areaMm2 += Math.abs(signedArea(mm));
+    perimeterMm += ringLength(mm);
+    all.push(...mm);
+  }
+  const [length, width] = lengthWidth(all);
+  return { areaCm2: areaMm2 / 100, perimeterCm: perimeterMm / 10, lengthCm: length / 10, widthCm: width / 10 };
+}
+
+// --- editing --------------------------------------------------------------------------------
+export interface PointRef {
+  ring: number;
+  index: number;
+}
+
+/** The vertex nearest to `p` within `maxDistance` (image px), else null. */
+export function nearestPoint(outline: Outline, p: Point, maxDistance: number): PointRef | null {
+  let best: PointRef | null = null;
+  let bestD = maxDistance;
+  outline.forEach((ring, r) =>
+    ring.forEach(([x, y], i) => {
+      const d = Math.hypot(x - p[0], y - p[1]);
+      if (d <= bestD) {
+        bestD = d;
+        best = { ring: r, index: i };
+      }
+    }),
+  );
+  return best;
+}
+
+function distanceToSegment(p: Point, a: Point, b: Point): number {
+  const dx = b[0] - a[0];
+  const dy = b[1] - a[1];
+  const len2 = dx * dx + dy * dy;
+  const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len2));
+  return Math.hypot(p[0] - (a[0] + t * dx), p[1] - (a[1] + t * dy));
+}
+
+/** The edge nearest to `p` (its first vertex) within `maxDistance`, else null. */
+export function nearestEdge(outline: Outline, p: Point, maxDistance: number): PointRef | null {
+  let best: PointRef | null = null;
+  let bestD = maxDistance;
+  outline.forEach((ring, r) =>
+    ring.forEach((a, i) => {
+      const d = distanceToSegment(p, a, ring[(i + 1) % ring.length]);
+      if (d <= bestD) {
+        bestD = d;
+        best = { ring: r, index: i };
+      }
+    }),
+  );
+  return best;
+}
+
+export function clampPoint([x, y]: Point, width: number, height: number): Point {
+  return [Math.min(width, Math.max(0, x)), Math.min(height, Math.max(0, y))];
+}
+
+/** A copy of the outline with one vertex moved to `to` (kept inside the photo). */
+export function movePoint(outline: Outline, ref: PointRef, to: Point, width: number, height: number): Outline {
+  return outline.map((ring, r) =>
+    r === ref.ring ? ring.map((pt, i) => (i === ref.index ? clampPoint(to, width, height) : pt)) : ring,
+  );
+}
+
+/** A copy with a vertex inserted after `ref` (on the edge from ref to the next vertex). */
+export function insertPoint(outline: Outline, ref: PointRef, at: Point): Outline {
+  return outline.map((ring, r) => (r === ref.ring ? [...ring.slice(0, ref.index + 1), at, ...ring.slice(ref.index + 1)] : ring));
+}
+
+/** A copy without the vertex (refused, the same outline, if its ring would fall under 3). */
+export function removePoint(outline: Outline, ref: PointRef): Outline {
+  if (outline[ref.ring].length <= 3) return outline;
+  return outline.map((ring, r) => (r === ref.ring ? ring.filter((_, i) => i !== ref.index) : ring));
+}
+
+/** Arrow-key nudge: `step` px, ×10 with shift. */
+export function nudge(key: string, shift: boolean, step = 1): Point | null {
+  const s = shift ? step * 10 : step;
+  switch (key) {
+    case 'ArrowLeft':
+      return [-s, 0];
+    case 'ArrowRight':
+      return [s, 0];
+    case 'ArrowUp':
+      return [0, -s];
+    case 'ArrowDown':
+      return [0, s];
+    default:
+      return null;
+  }
+}
+
+// --- freehand -------------------------------------------------------------------------------
+function perpendicular(p: Point, a: Point, b: Point): number {
+  return distanceToSegment(p, a, b);
+}
+
+/** Ramer–Douglas–Peucker on an open polyline. */
+export function simplifyPolyline(points: Point[], tolerance: number): Point[] {
+  if (points.length <= 2) return [...points];
+  let maxD = 0;
+  let index = 0;
+  const first = points[0];
+  const last = points[points.length - 1];
+  for (let i = 1; i < points.length - 1; i++) {
+    const d = perpendicular(points[i], first, last);
+    if (d > maxD) {
+      maxD = d;
+      index = i;
+    }
+  }
+  if (maxD <= tolerance) return [first, last];
+  const left = simplifyPolyline(points.slice(0, index + 1), tolerance);
+  const right = simplifyPolyline(points.slice(index), tolerance);
+  return left.slice(0, -1).concat(right);
+}
+
+/** A freehand stroke as a closed ring: simplified, closing point dropped, at most
+ * `maxPoints` vertices (the tolerance grows until it fits); null if under 3 points. */
+export function simplifyRing(stroke: Point[], tolerance: number, maxPoints = 2000): Ring | null {
+  const pts = stroke.filter((p, i) => i === 0 || p[0] !== stroke[i - 1][0] || p[1] !== stroke[i - 1][1]);
+  if (pts.length < 3) return null;
+  let tol = tolerance;
+  let ring: Point[] = simplifyPolyline(pts, tol);
+  while (ring.length > maxPoints) {
+    tol *= 1.5;
+    ring = simplifyPolyline(pts, tol);
+  }
+  const [fx, fy] = ring[0];
+  const [lx, ly] = ring[ring.length - 1];
+  if (ring.length > 3 && Math.hypot(fx - lx, fy - ly) <= tol) ring = ring.slice(0, -1);
+  return ring.length >= 3 ? ring : null;
+}
+
+function segmentsCross(a: Point, b: Point, c: Point, d: Point): boolean {
+  const d1 = cross(c, d, a);
+  const d2 = cross(c, d, b);
+  const d3 = cross(a, b, c);
+  const d4 = cross(a, b, d);
+  return ((d1 > 0 && d2 < 0) || (d1 < 0 && d2 > 0)) && ((d3 > 0 && d4 < 0) || (d3 < 0 && d4 > 0));
+}
+
+/** True when no two non-adjacent edges of the closed ring cross (the server measures simple
+ * rings; a figure-of-eight's shoelace area is wrong). */
+export function isSimple(ring: Ring): boolean {
+  const n = ring.length;
+  for (let i = 0; i < n; i++) {
+    for (let j = i + 2; j < n; j++) {
+      if (i === 0 && j === n - 1) continue;
+      if (segmentsCross(ring[i], ring[(i + 1) % n], ring[j], ring[(j + 1) % n])) return false;
+    }
+  }
+  return true;
+}
+
+/** SVG `points` attribute of a ring. */
+export function svgPoints(ring: Ring): string {
+  return ring.map(([x, y]) => `${round2(x)},${round2(y)}`).join(' ');
+}
+
+export function round2(v: number): number {
+  return Math.round(v * 100) / 100;
+}
+
+/** The outline as the API takes it (2 decimals). */
+export function outlineForApi(outline: Outline): number[][][] {
+  return outline.filter((r) => r.length >= 3).map((r) => r.map(([x, y]) => [round2(x), round2(y)]));
+}
+
+/** Client (screen) coordinates to image pixels, for an element showing the whole image
+ * scaled into `rect` (an SVG with viewBox 0 0 width height and preserveAspectRatio meet). */
+export function clientToImage(
+  clientX: number,
+  clientY: number,
+  rect: { left: number; top: number; width: number; height: number },
+  width: number,
+  height: number,
+): Point {
+  const scale = Math.min(rect.width / width, rect.height / height);
+  const offX = (rect.width - width * scale) / 2;
+  const offY = (rect.height - height * scale) / 2;
+  return [(clientX - rect.left - offX) / scale, (clientY - rect.top - offY) / scale];
+}
