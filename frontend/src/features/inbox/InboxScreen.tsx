@@ -1,0 +1,3 @@
+export default function InboxScreen() {
+  return <main className="page" />;
+}

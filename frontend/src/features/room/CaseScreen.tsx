@@ -1,0 +1,3 @@
+export default function CaseScreen({ caseId }: { caseId: number }) {
+  return <main className="page" data-case={caseId} />;
+}

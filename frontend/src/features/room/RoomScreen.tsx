@@ -1,0 +1,3 @@
+export default function RoomScreen({ roomId }: { roomId: number }) {
+  return <main className="page" data-room={roomId} />;
+}
