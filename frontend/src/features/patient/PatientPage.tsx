@@ -1,0 +1,457 @@
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from 'react';
+import { api, upload } from '../../api';
+import { LANGS, LANG_NAMES, useLang, useT, type Lang } from '../../i18n';
+import {
+  cleanAnswers,
+  newClientUuid,
+  pickLabel,
+  scaleRange,
+  validateAnswers,
+  type AnswerProblem,
+  type Answers,
+  type AnswerValue,
+  type FormTemplate,
+  type Question,
+} from '../forms/schema';
+import { checkPhoto, classifyError, submitUpdate, type Failure, type PendingIds, type Step } from './flow';
+import { messages } from './messages';
+import './patient.css';
+
+interface PatientPageData {
+  case_title: string;
+  questionnaire: FormTemplate;
+  language: string;
+}
+
+type Key = keyof (typeof messages)['en'];
+type T = (key: Key, vars?: Record<string, string | number>) => string;
+
+function freshIds(): PendingIds {
+  return { photo: newClientUuid(), answers: newClientUuid(), photoDone: false };
+}
+
+/** The patient's page from a link: no account, the token in the address is the credential. */
+export default function PatientPage({ token }: { token: string }) {
+  const t = useT(messages);
+  const { lang } = useLang();
+  const [page, setPage] = useState<PatientPageData | null>(null);
+  const [failure, setFailure] = useState<Failure | null>(null);
+  const [loading, setLoading] = useState(true);
+  const [done, setDone] = useState<{ withPhoto: boolean } | null>(null);
+
+  const load = useCallback(() => {
+    setLoading(true);
+    setFailure(null);
+    api<PatientPageData>('GET', `p/${encodeURIComponent(token)}`)
+      .then(setPage, (e: unknown) => setFailure(classifyError(e)))
+      .finally(() => setLoading(false));
+  }, [token]);
+
+  useEffect(load, [load]);
+
+  useEffect(() => {
+    document.title = t('appTitle');
+  }, [t]);
+
+  // The token is in the address: keep it out of Referer headers of anything the page loads.
+  useEffect(() => {
+    let meta = document.querySelector<HTMLMetaElement>('meta[name="referrer"]');
+    if (!meta) {
+      meta = document.createElement('meta');
+      meta.name = 'referrer';
+      document.head.appendChild(meta);
+    }
+    meta.content = 'no-referrer';
+  }, []);
+
+  let body;
+  if (loading && !page) {
+    body = (
+      <p className="pt-status" role="status">
+        {t('loading')}
+      </p>
+    );
+  } else if (failure && !page) {
+    body = <FailurePage failure={failure} t={t} onRetry={load} />;
+  } else if (done) {
+    body = (
+      <section className="pt-card pt-done" aria-live="polite">
+        <div className="pt-done__mark" aria-hidden="true">
+          ✓
+        </div>
+        <h2 tabIndex={-1} ref={(el) => el?.focus()}>
+          {t('doneTitle')}
+        </h2>
+        <p>{t('doneText', { photo: done.withPhoto ? t('donePhoto') : '' })}</p>
+        <p className="pt-urgent">{t('doneUrgent')}</p>
+        <button type="button" className="pt-button pt-button--secondary" onClick={() => setDone(null)}>
+          {t('sendAgain')}
+        </button>
+      </section>
+    );
+  } else if (page) {
+    body = (
+      <UpdateForm
+        token={token}
+        page={page}
+        lang={lang}
+        t={t}
+        onDone={(withPhoto) => setDone({ withPhoto })}
+        onFatal={(f) => {
+          setFailure(f);
+          setPage(null);
+        }}
+      />
+    );
+  }
+
+  return (
+    <div className="pt-page">
+      <header className="pt-header">
+        <h1 className="pt-title">{t('appTitle')}</h1>
+        <LanguageSwitch t={t} />
+      </header>
+      <main className="pt-main">{body}</main>
+      <footer className="pt-footer">{t('privacy')}</footer>
+    </div>
+  );
+}
+
+function LanguageSwitch({ t }: { t: T }) {
+  const { lang, setLang } = useLang();
+  return (
+    <div className="pt-lang" role="group" aria-label={t('language')}>
+      {LANGS.map((l: Lang) => (
+        <button
+          key={l}
+          type="button"
+          lang={l}
+          className="pt-lang__button"
+          aria-pressed={l === lang}
+          onClick={() => setLang(l)}
+        >
+          {LANG_NAMES[l]}
+        </button>
+      ))}
+    </div>
+  );
+}
+
+function FailurePage({ failure, t, onRetry }: { failure: Failure; t: T; onRetry: () => void }) {
+  let title: string;
+  let text: string;
+  let retry = true;
+  switch (failure.kind) {
+    case 'invalid':
+      title = t('invalidTitle');
+      text = t('invalidText');
+      retry = false;
+      break;
+    case 'rate':
+      title = t('rateTitle');
+      text = t('rateText', { minutes: failure.minutes });
+      break;
+    case 'network':
+      title = t('networkTitle');
+      text = t('networkText');
+      break;
+    default:
+      title = t('errorTitle');
+      text = t('errorText');
+  }
+  return (
+    <section className="pt-card pt-failure" data-testid="patient-failure" data-kind={failure.kind}>
+      <h2>{title}</h2>
+      <p>{text}</p>
+      {retry && (
+        <button type="button" className="pt-button" onClick={onRetry}>
+          {t('retry')}
+        </button>
+      )}
+    </section>
+  );
+}
+
+interface FormProps {
+  token: string;
+  page: PatientPageData;
+  lang: Lang;
+  t: T;
+  onDone: (withPhoto: boolean) => void;
+  onFatal: (failure: Failure) => void;
+}
+
+function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
+  const schema = page.questionnaire.schema;
+  const [answers, setAnswers] = useState<Answers>({});
+  const [problems, setProblems] = useState<Record<string, AnswerProblem | 'server'>>({});
+  const [photo, setPhoto] = useState<File | null>(null);
+  const [photoError, setPhotoError] = useState<string | null>(null);
+  const [step, setStep] = useState<Step | null>(null);
+  const [sendError, setSendError] = useState<string | null>(null);
+  const ids = useRef<PendingIds>(freshIds());
+  const preview = useMemo(() => (photo ? URL.createObjectURL(photo) : null), [photo]);
+  useEffect(() => () => (preview ? URL.revokeObjectURL(preview) : undefined), [preview]);
+
+  function setAnswer(id: string, value: AnswerValue) {
+    setAnswers((a) => ({ ...a, [id]: value }));
+    setProblems((p) => {
+      if (!(id in p)) return p;
+      const next = { ...p };
+      delete next[id];
+      return next;
+    });
+  }
+
+  function pickPhoto(e: ChangeEvent<HTMLInputElement>) {
+    const file = e.target.files?.[0];
+    e.target.value = '';
+    if (!file) return;
+    const check = checkPhoto(file);
+    if (check !== 'ok') {
+      setPhotoError(t(check === 'type' ? 'photoNotImage' : 'photoTooLarge'));
+      return;
+    }
+    setPhotoError(null);
+    setPhoto(file);
+    // A different photo is a different upload.
+    ids.current = { ...ids.current, photo: newClientUuid(), photoDone: false };
+  }
+
+  async function send() {
+    const found = validateAnswers(schema, answers);
+    setProblems(found);
+    setSendError(null);
+    if (Object.keys(found).length) {
+      setSendError(t('missingSome'));
+      const first = schema.questions.find((q) => q.id in found);
+      if (first) document.getElementById(`q-${first.id}`)?.scrollIntoView({ behavior: 'smooth', block: 'center' });
+      return;
+    }
+    const enc = encodeURIComponent(token);
+    try {
+      await submitUpdate(
+        {
+          uploadPhoto: (blob, filename, clientUuid, onProgress) => {
+            const form = new FormData();
+            form.append('file', blob, filename);
+            form.append('client_uuid', clientUuid);
+            return upload(`p/${enc}/photos`, form, onProgress);
+          },
+          postAnswers: (clean, clientUuid) => api('POST', `p/${enc}/responses`, { client_uuid: clientUuid, answers: clean }),
+        },
+        ids.current,
+        photo ? { blob: photo, filename: photo.name || 'wound.jpg' } : null,
+        cleanAnswers(schema, answers),
+        setStep,
+      );
+      const withPhoto = !!photo;
+      ids.current = freshIds();
+      setAnswers({});
+      setPhoto(null);
+      onDone(withPhoto);
+    } catch (e) {
+      const f = classifyError(e);
+      if (f.kind === 'invalid' || f.kind === 'rate') {
+        onFatal(f);
+      } else if (f.kind === 'answers') {
+        setProblems(Object.fromEntries(Object.keys(f.questions).map((k) => [k, 'server' as const])));
+        setSendError(t('missingSome'));
+      } else if (f.kind === 'photo_too_large' || f.kind === 'photo_invalid') {
+        setPhotoError(t(f.kind === 'photo_too_large' ? 'photoTooLarge' : 'photoNotImage'));
+        setSendError(t(f.kind === 'photo_too_large' ? 'photoTooLarge' : 'photoNotImage'));
+      } else if (f.kind === 'network') {
+        setSendError(t('networkText'));
+      } else {
+        setSendError(t('errorText'));
+      }
+    } finally {
+      setStep(null);
+    }
+  }
+
+  const sending = step !== null;
+  const pct = step?.step === 'photo' ? Math.round(step.fraction * 100) : 100;
+
+  return (
+    <form
+      className="pt-form"
+      noValidate
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!sending) void send();
+      }}
+    >
+      <p className="pt-intro">{t('intro')}</p>
+      {page.case_title && <p className="pt-about">{t('about', { title: page.case_title })}</p>}
+
+      <section className="pt-card" aria-labelledby="pt-photo-title">
+        <h2 id="pt-photo-title">{t('photoTitle')}</h2>
+        <p className="pt-help">{t('photoHelp')}</p>
+        {preview && (
+          <figure className="pt-preview">
+            <img src={preview} alt={t('photoPreview')} />
+            <figcaption>{t('photoChosen')}</figcaption>
+          </figure>
+        )}
+        <div className="pt-photo-buttons">
+          <label className="pt-button pt-file">
+            <input type="file" accept="image/*" capture="environment" onChange={pickPhoto} disabled={sending} />
+            <span aria-hidden="true">📷 </span>
+            {photo ? t('changePhoto') : t('takePhoto')}
+          </label>
+          <label className="pt-button pt-button--secondary pt-file">
+            <input type="file" accept="image/*" onChange={pickPhoto} disabled={sending} />
+            {t('choosePhoto')}
+          </label>
+          {photo && (
+            <button type="button" className="pt-button pt-button--link" onClick={() => setPhoto(null)} disabled={sending}>
+              {t('removePhoto')}
+            </button>
+          )}
+        </div>
+        {photoError && (
+          <p className="pt-error" role="alert">
+            {photoError}
+          </p>
+        )}
+        {!photo && <p className="pt-help">{t('photoOptional')}</p>}
+      </section>
+
+      <section className="pt-card" aria-labelledby="pt-questions-title">
+        <h2 id="pt-questions-title">{t('questionsTitle')}</h2>
+        {schema.questions.map((q) => (
+          <QuestionField
+            key={q.id}
+            question={q}
+            lang={lang}
+            t={t}
+            value={answers[q.id]}
+            problem={problems[q.id]}
+            disabled={sending}
+            onChange={(v) => setAnswer(q.id, v)}
+          />
+        ))}
+      </section>
+
+      <div className="pt-send">
+        {sendError && (
+          <p className="pt-error" role="alert">
+            {sendError}
+          </p>
+        )}
+        {sending && (
+          <div className="pt-progress" role="status" aria-live="polite">
+            <span>{step?.step === 'photo' ? t('sendingPhoto', { pct }) : t('sendingAnswers')}</span>
+            <progress max={100} value={pct} />
+          </div>
+        )}
+        <button type="submit" className="pt-button pt-button--primary" disabled={sending} aria-busy={sending}>
+          {sending ? t('sending') : t('send')}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+interface FieldProps {
+  question: Question;
+  lang: Lang;
+  t: T;
+  value: Answers[string];
+  problem: AnswerProblem | 'server' | undefined;
+  disabled: boolean;
+  onChange: (value: AnswerValue) => void;
+}
+
+function QuestionField({ question: q, lang, t, value, problem, disabled, onChange }: FieldProps) {
+  const name = useId();
+  const label = pickLabel(q.label, lang);
+  const errorId = `${name}-error`;
+  const error = problem ? (
+    <p className="pt-error" id={errorId}>
+      {problem === 'required' ? t('required') : t('invalid')}
+    </p>
+  ) : null;
+  const cls = `pt-question${problem ? ' pt-question--problem' : ''}`;
+
+  if (q.type === 'text') {
+    return (
+      <div className={cls} id={`q-${q.id}`}>
+        <label className="pt-question__label" htmlFor={name}>
+          {label}
+        </label>
+        <textarea
+          id={name}
+          className="pt-text"
+          rows={3}
+          maxLength={1000}
+          placeholder={t('textPlaceholder')}
+          value={typeof value === 'string' ? value : ''}
+          disabled={disabled}
+          aria-invalid={!!problem}
+          aria-describedby={problem ? errorId : undefined}
+          onChange={(e) => onChange(e.target.value)}
+        />
+        {error}
+      </div>
+    );
+  }
+
+  let options: { value: AnswerValue; label: string; className?: string }[];
+  let extra = null;
+  if (q.type === 'scale') {
+    const { min, max } = scaleRange(q);
+    options = [];
+    for (let i = min; i <= max; i++) options.push({ value: i, label: String(i), className: `pt-scale--${i}` });
+    extra = (
+      <div className="pt-scale__ends" aria-hidden="true">
+        <span>
+          {min} = {t('painNone')}
+        </span>
+        <span>
+          {max} = {t('painWorst')}
+        </span>
+      </div>
+    );
+  } else if (q.type === 'yes_no') {
+    options = [
+      { value: true, label: t('yes') },
+      { value: false, label: t('no') },
+    ];
+  } else {
+    options = (q.choices ?? []).map((c) => ({ value: c.value, label: pickLabel(c.label, lang) }));
+  }
+
+  const layout = q.type === 'scale' ? 'pt-options--scale' : q.type === 'yes_no' ? 'pt-options--yesno' : 'pt-options--choice';
+  return (
+    <fieldset className={cls} id={`q-${q.id}`} aria-invalid={!!problem} aria-describedby={problem ? errorId : undefined}>
+      <legend className="pt-question__label">{label}</legend>
+      <div className={`pt-options ${layout}`}>
+        {options.map((o) => {
+          const checked = value === o.value;
+          return (
+            <label key={String(o.value)} className={`pt-option${checked ? ' pt-option--checked' : ''} ${o.className ?? ''}`}>
+              <input
+                type="radio"
+                name={name}
+                value={String(o.value)}
+                checked={checked}
+                disabled={disabled}
+                onChange={() => onChange(o.value)}
+              />
+              <span>{o.label}</span>
+            </label>
+          );
+        })}
+      </div>
+      {extra}
+      {q.type === 'scale' && typeof value === 'number' && (
+        <p className="pt-scale__chosen" aria-live="polite">
+          {t('painChosen', { value, max: scaleRange(q).max })}
+        </p>
+      )}
+      {error}
+    </fieldset>
+  );
+}
