@@ -1,0 +1,2 @@
+/** What other features may import from notifications (kept small: the header loads it eagerly). */
+export { useUnreadNotifications, refreshUnread } from './unread';
