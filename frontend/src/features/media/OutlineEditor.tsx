@@ -1,0 +1,222 @@
+/** The outline editor over a photo: drag points (mouse, touch, keyboard), redraw freehand, or
+ * click a new polygon. Works in image pixels; the SVG's viewBox is the photo. */
+import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
+import {
+  clientToImage,
+  insertPoint,
+  movePoint,
+  nearestEdge,
+  nudge,
+  removePoint,
+  simplifyRing,
+  svgPoints,
+  type Outline,
+  type Point,
+  type PointRef,
+} from './geometry';
+
+export type Tool = 'points' | 'freehand' | 'polygon';
+
+interface Props {
+  imageUrl: string;
+  imageAlt: string;
+  width: number;
+  height: number;
+  outline: Outline;
+  original: Outline | null;
+  tool: Tool;
+  /** The polygon being clicked (polygon tool). */
+  pending: Point[];
+  onChange: (outline: Outline) => void;
+  onPending: (points: Point[]) => void;
+  onClosePending: () => void;
+  selected: PointRef | null;
+  onSelect: (ref: PointRef | null) => void;
+  label: string;
+  pointLabel: (n: number, total: number, ring: number) => string;
+  onImageError?: () => void;
+}
+
+export default function OutlineEditor(props: Props) {
+  const { width, height, outline, tool, pending, selected } = props;
+  const svgRef = useRef<SVGSVGElement>(null);
+  const wrapRef = useRef<HTMLDivElement>(null);
+  const [scale, setScale] = useState(1); // screen px per image px
+  const drag = useRef<{ ref: PointRef; pointer: number } | null>(null);
+  const [stroke, setStroke] = useState<Point[] | null>(null);
+  const handleRefs = useRef(new Map<string, SVGCircleElement>());
+
+  useEffect(() => {
+    const el = wrapRef.current;
+    if (!el) return;
+    const update = () => setScale(el.clientWidth > 0 ? el.clientWidth / width : 1);
+    update();
+    if (typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(update);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [width]);
+
+  // Keep the keyboard focus on the selected handle when the outline re-renders.
+  useEffect(() => {
+    if (!selected) return;
+    const el = handleRefs.current.get(`${selected.ring}:${selected.index}`);
+    if (el && document.activeElement !== el && wrapRef.current?.contains(document.activeElement)) el.focus();
+  }, [selected, outline]);
+
+  const toImage = (e: { clientX: number; clientY: number }): Point => {
+    const rect = svgRef.current!.getBoundingClientRect();
+    return clientToImage(e.clientX, e.clientY, rect, width, height);
+  };
+  const inside = ([x, y]: Point): Point => [Math.min(width, Math.max(0, x)), Math.min(height, Math.max(0, y))];
+
+  const onHandleDown = (e: PointerEvent<SVGCircleElement>, ref: PointRef) => {
+    if (tool !== 'points') return;
+    e.preventDefault();
+    e.stopPropagation();
+    (e.currentTarget as Element).setPointerCapture?.(e.pointerId);
+    drag.current = { ref, pointer: e.pointerId };
+    props.onSelect(ref);
+    (e.currentTarget as SVGCircleElement).focus();
+  };
+
+  const onDown = (e: PointerEvent<SVGSVGElement>) => {
+    if (e.button !== 0 && e.pointerType === 'mouse') return;
+    if (tool === 'freehand') {
+      e.preventDefault();
+      svgRef.current?.setPointerCapture?.(e.pointerId);
+      setStroke([inside(toImage(e))]);
+    } else if (tool === 'polygon') {
+      e.preventDefault();
+      const p = inside(toImage(e));
+      // A click on the first point closes the polygon.
+      if (pending.length >= 3) {
+        const [fx, fy] = pending[0];
+        if (Math.hypot(fx - p[0], fy - p[1]) * scale < 14) {
+          props.onClosePending();
+          return;
+        }
+      }
+      props.onPending([...pending, p]);
+    } else {
+      props.onSelect(null);
+    }
+  };
+
+  const onMove = (e: PointerEvent<SVGSVGElement>) => {
+    if (drag.current && drag.current.pointer === e.pointerId) {
+      props.onChange(movePoint(outline, drag.current.ref, toImage(e), width, height));
+    } else if (stroke) {
+      const p = inside(toImage(e));
+      const last = stroke[stroke.length - 1];
+      if (Math.hypot(p[0] - last[0], p[1] - last[1]) * scale >= 2) setStroke([...stroke, p]);
+    }
+  };
+
+  const onUp = () => {
+    drag.current = null;
+    if (stroke) {
+      const ring = simplifyRing(stroke, 1.2 / scale);
+      setStroke(null);
+      if (ring) props.onChange([ring]);
+    }
+  };
+
+  const onDoubleClick = (e: MouseEvent<SVGSVGElement>) => {
+    if (tool !== 'points') return;
+    const p = toImage(e);
+    const edge = nearestEdge(outline, p, 12 / scale);
+    if (edge) {
+      props.onChange(insertPoint(outline, edge, inside(p)));
+      props.onSelect({ ring: edge.ring, index: edge.index + 1 });
+    }
+  };
+
+  const onHandleKey = (e: KeyboardEvent<SVGCircleElement>, ref: PointRef) => {
+    const step = Math.max(1, 2 / scale);
+    const delta = nudge(e.key, e.shiftKey, step);
+    if (delta) {
+      e.preventDefault();
+      const [x, y] = outline[ref.ring][ref.index];
+      props.onSelect(ref);
+      props.onChange(movePoint(outline, ref, [x + delta[0], y + delta[1]], width, height));
+    } else if (e.key === 'Delete' || e.key === 'Backspace') {
+      e.preventDefault();
+      const next = removePoint(outline, ref);
+      if (next !== outline) {
+        props.onChange(next);
+        const len = next[ref.ring].length;
+        props.onSelect({ ring: ref.ring, index: Math.min(ref.index, len - 1) });
+      }
+    } else if (e.key === 'Escape') {
+      props.onSelect(null);
+    }
+  };
+
+  const r = 7 / scale;
+  const pendingRing = pending.length ? pending : null;
+  const total = outline.reduce((a, ring) => a + ring.length, 0);
+  return (
+    <div
+      ref={wrapRef}
+      className={'media-editor' + (tool !== 'points' ? ' is-drawing' : '')}
+      style={{ aspectRatio: `${width} / ${height}`, width: `min(100%, calc(72vh * ${width / height}))` }}
+    >
+      <img src={props.imageUrl} alt={props.imageAlt} draggable={false} onError={props.onImageError} />
+      <svg
+        ref={svgRef}
+        viewBox={`0 0 ${width} ${height}`}
+        preserveAspectRatio="none"
+        role="group"
+        aria-label={props.label}
+        onPointerDown={onDown}
+        onPointerMove={onMove}
+        onPointerUp={onUp}
+        onPointerCancel={onUp}
+        onDoubleClick={onDoubleClick}
+      >
+        {props.original
+          ? props.original.map((ring, i) => (
+              <polygon key={`o${i}`} className="ring is-original" points={svgPoints(ring)} vectorEffect="non-scaling-stroke" />
+            ))
+          : null}
+        {stroke ? null : outline.map((ring, i) => <polygon key={i} className="ring" points={svgPoints(ring)} vectorEffect="non-scaling-stroke" />)}
+        {stroke ? <polyline className="stroke" points={svgPoints(stroke)} vectorEffect="non-scaling-stroke" /> : null}
+        {pendingRing ? (
+          <polyline className="stroke" points={svgPoints(pendingRing)} vectorEffect="non-scaling-stroke" />
+        ) : null}
+        {pendingRing
+          ? pendingRing.map(([x, y], i) => <circle key={`p${i}`} className="handle" cx={x} cy={y} r={i === 0 ? r * 1.3 : r * 0.8} />)
+          : null}
+        {tool === 'points' && !stroke
+          ? outline.map((ring, ri) =>
+              ring.map(([x, y], i) => {
+                const isSel = selected?.ring === ri && selected.index === i;
+                return (
+                  <circle
+                    key={`${ri}:${i}`}
+                    ref={(el) => {
+                      const key = `${ri}:${i}`;
+                      if (el) handleRefs.current.set(key, el);
+                      else handleRefs.current.delete(key);
+                    }}
+                    className={'handle' + (isSel ? ' is-selected' : '')}
+                    cx={x}
+                    cy={y}
+                    r={total > 80 ? r * 0.7 : r}
+                    tabIndex={0}
+                    role="button"
+                    aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
+                    aria-pressed={isSel}
+                    onPointerDown={(e) => onHandleDown(e, { ring: ri, index: i })}
+                    onKeyDown={(e) => onHandleKey(e, { ring: ri, index: i })}
+                    onFocus={() => props.onSelect({ ring: ri, index: i })}
+                  />
+                );
+              }),
+            )
+          : null}
+      </svg>
+    </div>
+  );
+}
