@@ -19,6 +19,8 @@ import { useSession } from './features/auth/session';
 import LoginScreen from './features/auth/LoginScreen';
 import InboxScreen from './features/inbox/InboxScreen';
 import Shell from './features/inbox/Shell';
+import { addSentMessage, startStore, stopStore } from './store';
+import { startOutbox } from './outbox';
 
 type Loader<P> = () => Promise<{ default: ComponentType<P> }>;
 
@@ -151,6 +153,18 @@ function Redirect({ to }: { to: string }) {
 export default function App() {
   const route = useRoute();
   const { me } = useSession();
+  const meId = me?.id;
+
+  useEffect(() => {
+    if (me) {
+      void startStore(me);
+      void startOutbox(addSentMessage);
+    } else if (me === null) {
+      stopStore();
+    }
+    // Restart only when the person changes.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [meId]);
 
   if (route.name === 'patient') {
     return (
