@@ -3,6 +3,30 @@ import { Link, useRoute } from '../../router';
 import { useT } from '../../i18n';
 import { signOut } from '../auth/session';
 import { shellMessages } from './messages';
+import { useConnection } from '../../store';
+import { useOutboxCount } from '../../outbox';
+
+export function ConnectionStatus() {
+  const t = useT(shellMessages);
+  const state = useConnection();
+  const count = useOutboxCount();
+  return (
+    <>
+      <span className="connection" data-testid="connection-status" data-state={state} role="status" title={t(state)}>
+        <span className="label">{t(state)}</span>
+      </span>
+      <span
+        className="badge outbox-badge"
+        data-testid="outbox-count"
+        hidden={count === 0}
+        title={t('queued', { count })}
+        aria-label={t('queued', { count })}
+      >
+        {count}
+      </span>
+    </>
+  );
+}
 
 export default function Shell({ children }: { children: ReactNode }) {
   const t = useT(shellMessages);
@@ -18,6 +42,7 @@ export default function Shell({ children }: { children: ReactNode }) {
           <img src="/icon.svg" alt="" width={28} height={28} />
           <span className="brand-name">{t('appName')}</span>
         </Link>
+        <ConnectionStatus />
         <nav className="shell-nav" aria-label={t('mainNav')}>
           <Link to="/" aria-current={current('inbox')}>
             <span aria-hidden="true">☰</span>
