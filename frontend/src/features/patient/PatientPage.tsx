@@ -195,12 +195,11 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
 
   function setAnswer(id: string, value: AnswerValue) {
     setAnswers((a) => ({ ...a, [id]: value }));
-    setProblems((p) => {
-      if (!(id in p)) return p;
-      const next = { ...p };
-      delete next[id];
-      return next;
-    });
+    if (!(id in problems)) return;
+    const next = { ...problems };
+    delete next[id];
+    setProblems(next);
+    if (Object.keys(next).length === 0 && sendError === t('missingSome')) setSendError(null);
   }
 
   function pickPhoto(e: ChangeEvent<HTMLInputElement>) {
@@ -297,7 +296,12 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
         <div className="pt-photo-buttons">
           <label className="pt-button pt-file">
             <input type="file" accept="image/*" capture="environment" onChange={pickPhoto} disabled={sending} />
-            <span aria-hidden="true">📷 </span>
+            <svg className="pt-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+              <path
+                d="M9 4 7.2 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.2L15 4H9Zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9Zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5Z"
+                fill="currentColor"
+              />
+            </svg>
             {photo ? t('changePhoto') : t('takePhoto')}
           </label>
           <label className="pt-button pt-button--secondary pt-file">
