@@ -65,7 +65,11 @@ export default function FormResponseCard({ message }: { message: FormResponseMes
           {fromPatient ? t('fromPatient') : t('filledBy', { name: message.author?.full_name ?? '—' })}
         </p>
         <p className={`form-card__summary${worryingCount ? ' form-card__summary--worrying' : ''}`}>
-          {worryingCount ? t('worryingCount', { count: worryingCount }) : t('nothingWorrying')}
+          {worryingCount === 1
+            ? t('worryingOne')
+            : worryingCount
+              ? t('worryingCount', { count: worryingCount })
+              : t('nothingWorrying')}
         </p>
       </header>
       <dl className="form-card__answers">
