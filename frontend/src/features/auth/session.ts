@@ -37,8 +37,21 @@ export function hasPermission(me: Me | null | undefined, permission: string): bo
   return !!me && me.permissions.includes(permission);
 }
 
+/** Set by the settings screen when the person picks a language on this device. */
+export const LANG_CHOSEN_KEY = 'care.lang.chosen';
+
+function chosenOnDevice(): boolean {
+  try {
+    return localStorage.getItem(LANG_CHOSEN_KEY) === '1';
+  } catch {
+    return false;
+  }
+}
+
 function adopt(me: Me): void {
-  if (isLang(me.language)) setLang(me.language);
+  // The profile's language, unless the person chose one on this device (the API has no way
+  // to save it to the profile).
+  if (isLang(me.language) && !chosenOnDevice()) setLang(me.language);
   set({ me, expired: false });
 }
 

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { api } from '../../api';
 import { describeError, LANG_NAMES, LANGS, useLang, useT, type Lang } from '../../i18n';
 import { Link } from '../../router';
-import { signOut, useMe } from '../auth/session';
+import { LANG_CHOSEN_KEY, signOut, useMe } from '../auth/session';
 import { disablePush } from '../notifications/push';
 import { messages } from './messages';
 import './settings.css';
@@ -61,6 +61,15 @@ export default function SettingsScreen() {
     }
   }
 
+  function choose(l: Lang) {
+    try {
+      localStorage.setItem(LANG_CHOSEN_KEY, '1');
+    } catch {
+      // private mode: the choice lasts until the page is reloaded
+    }
+    setLang(l);
+  }
+
   async function leave() {
     setLeaving(true);
     await dropPush();
@@ -87,7 +96,7 @@ export default function SettingsScreen() {
           <p className="muted">{t('languageHelp')}</p>
           {LANGS.map((l: Lang) => (
             <label key={l} className="settings__lang" lang={l}>
-              <input type="radio" name={langName} value={l} checked={lang === l} onChange={() => setLang(l)} />
+              <input type="radio" name={langName} value={l} checked={lang === l} onChange={() => choose(l)} />
               {LANG_NAMES[l]}
             </label>
           ))}
