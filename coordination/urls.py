@@ -5,6 +5,7 @@ from django.http import HttpRequest, JsonResponse
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from coordination import webclient
 from coordination.api import api_not_found
 
 
@@ -32,6 +33,8 @@ urlpatterns = [
     path("api/", include(api)),
     path("health", health, name="health"),
     path("admin/", admin.site.urls),
+    # The web client (frontend/dist): its routes, hashed assets, service worker and manifest.
+    *webclient.urlpatterns(),
 ]
 
 # Under /api/ these answer {"code", "message"} like every other refusal; elsewhere, Django's pages.
