@@ -13,7 +13,7 @@ import {
   type FormTemplate,
   type Question,
 } from '../forms/schema';
-import { checkPhoto, classifyError, submitUpdate, type Failure, type PendingIds, type Step } from './flow';
+import { checkPhoto, classifyError, initialLang, submitUpdate, type Failure, type PendingIds, type Step } from './flow';
 import { messages } from './messages';
 import './patient.css';
 
@@ -48,6 +48,19 @@ export default function PatientPage({ token }: { token: string }) {
   }, [token]);
 
   useEffect(load, [load]);
+
+  // The language: the one picked here before, else the browser's, else the link's.
+  const { setLang } = useLang();
+  useEffect(() => {
+    if (!page) return;
+    let stored: string | null = null;
+    try {
+      stored = localStorage.getItem('care.lang');
+    } catch {
+      stored = null;
+    }
+    if (!stored) setLang(initialLang(navigator.languages ?? [navigator.language], page.language));
+  }, [page, setLang]);
 
   useEffect(() => {
     document.title = t('appTitle');
