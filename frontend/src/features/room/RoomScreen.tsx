@@ -1,3 +1,5 @@
+import RoomView from './RoomView';
+
 export default function RoomScreen({ roomId }: { roomId: number }) {
-  return <main className="page" data-room={roomId} />;
+  return <RoomView roomId={roomId} />;
 }
