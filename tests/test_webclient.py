@@ -233,3 +233,29 @@ def test_served_by_the_asgi_application(dist: Path) -> None:
     assert headers[b"cache-control"] == ASSET_CACHE.encode()
     assert headers[b"content-encoding"] == b"gzip"
     assert gzip.decompress(body).decode() == SCRIPT
+
+
+def test_the_clients_error_messages_are_up_to_date() -> None:
+    """frontend/src/errors.ts is what `manage.py client_error_messages` writes, byte for byte."""
+    from coordination.errors import MESSAGES
+    from coordination.management.commands.client_error_messages import default_output, render
+
+    generated = render()
+    assert default_output().read_bytes() == generated.encode(), (
+        "frontend/src/errors.ts is out of date: run `python manage.py client_error_messages`"
+    )
+    for code in [*MESSAGES, "network_error"]:
+        assert generated.count(f"    {code}: ") == 3, code
+    assert "Connectez-vous pour continuer." in generated
+    assert "Inicie sesión para continuar." in generated
+
+
+def test_the_error_messages_check_fails_on_a_stale_file(tmp_path: Path) -> None:
+    from django.core.management import CommandError, call_command
+
+    stale = tmp_path / "errors.ts"
+    stale.write_text("export const errorMessages = {};\n")
+    with pytest.raises(CommandError, match="out of date"):
+        call_command("client_error_messages", "--check", "--output", str(stale))
+    call_command("client_error_messages", "--output", str(stale))
+    call_command("client_error_messages", "--check", "--output", str(stale))
