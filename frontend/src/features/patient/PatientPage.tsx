@@ -237,7 +237,11 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
     if (Object.keys(found).length) {
       setSendError(t('missingSome'));
       const first = schema.questions.find((q) => q.id in found);
-      if (first) document.getElementById(`q-${first.id}`)?.scrollIntoView({ behavior: 'smooth', block: 'center' });
+      const el = first ? document.getElementById(`q-${first.id}`) : null;
+      if (el) {
+        el.querySelector<HTMLElement>('input, textarea')?.focus({ preventScroll: true });
+        el.scrollIntoView?.({ behavior: 'smooth', block: 'center' });
+      }
       return;
     }
     const enc = encodeURIComponent(token);

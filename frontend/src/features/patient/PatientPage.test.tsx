@@ -1,0 +1,115 @@
+// @vitest-environment jsdom
+import { act } from 'react';
+import { createRoot, type Root } from 'react-dom/client';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import PatientPage from './PatientPage';
+
+(globalThis as { IS_REACT_ACT_ENVIRONMENT?: boolean }).IS_REACT_ACT_ENVIRONMENT = true;
+
+const page = {
+  case_title: 'Left heel',
+  language: 'en',
+  questionnaire: {
+    id: 1,
+    slug: 'wound-follow-up',
+    version: 1,
+    schema: {
+      questions: [
+        { id: 'pain', type: 'scale', min: 0, max: 10, required: true, label: { en: 'Pain?', fr: 'Douleur ?' } },
+        { id: 'fever', type: 'yes_no', required: true, label: { en: 'Fever?', fr: 'Fièvre ?' } },
+      ],
+    },
+  },
+};
+
+function json(body: unknown, status = 200) {
+  return new Response(JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json' } });
+}
+
+let root: Root;
+let host: HTMLDivElement;
+
+beforeEach(() => {
+  localStorage.setItem('care.lang', 'en');
+  document.cookie = 'csrftoken=abc';
+  host = document.createElement('div');
+  document.body.appendChild(host);
+  root = createRoot(host);
+});
+afterEach(() => {
+  act(() => root.unmount());
+  host.remove();
+  vi.unstubAllGlobals();
+});
+
+async function render() {
+  await act(async () => root.render(<PatientPage token="tok" />));
+  await act(async () => undefined);
+}
+
+function click(text: string) {
+  const el = [...host.querySelectorAll('button, label')].find((b) => b.textContent?.trim() === text) as HTMLElement;
+  if (!el) throw new Error('no ' + text);
+  act(() => el.click());
+}
+
+describe('PatientPage', () => {
+  it('shows a plain page for an invalid link', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => json({ code: 'link_invalid', message: 'x' }, 401)));
+    await render();
+    expect(host.textContent).toContain('This link does not work any more');
+    expect(host.querySelector('button.pt-button')).toBeNull();
+  });
+
+  it('says how long to wait when rate limited', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => json({ code: 'rate_limited', message: 'x', details: { retry_after_seconds: 300 } }, 429)));
+    await render();
+    expect(host.textContent).toContain('Please wait 5 minutes');
+  });
+
+  it('asks for missing answers, then sends once with the same client UUID on a retry', async () => {
+    const posted: { client_uuid: string; answers: unknown }[] = [];
+    let failNext = true;
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === '/api/p/tok' && (!init || !init.method || init.method === 'GET')) return json(page);
+        if (url === '/api/p/tok/responses') {
+          posted.push(JSON.parse(String(init?.body)));
+          if (failNext) {
+            failNext = false;
+            throw new TypeError('Failed to fetch');
+          }
+          return json({ id: 1, submitted_at: '2026-01-01T00:00:00Z' }, 201);
+        }
+        return json({}, 404);
+      }),
+    );
+    await render();
+    expect(host.textContent).toContain('About: Left heel');
+    click('Send to my care team');
+    await act(async () => undefined);
+    expect(host.textContent).toContain('Some questions have no answer yet');
+    expect(posted).toHaveLength(0);
+    click('7');
+    click('No');
+    click('Send to my care team');
+    await act(async () => undefined);
+    expect(host.textContent).toContain('could not reach');
+    click('Send to my care team');
+    await act(async () => undefined);
+    expect(host.textContent).toContain('Thank you');
+    expect(posted).toHaveLength(2);
+    expect(posted[0].client_uuid).toBe(posted[1].client_uuid);
+    expect(posted[1].answers).toEqual({ pain: 7, fever: false });
+  });
+
+  it('switches language', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => json(page)));
+    await render();
+    click('Français');
+    expect(host.textContent).toContain('Douleur ?');
+    expect(host.textContent).toContain('Envoyer à mon équipe soignante');
+    click('English');
+  });
+});
