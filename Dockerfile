@@ -1,4 +1,14 @@
-# The server image: Daphne (web), Celery (worker, beat) and the management commands.
+# The server image: Daphne (web and the web client), Celery (worker, beat) and the management
+# commands.
+
+# The web client, built with Node.js into frontend/dist (only the build is kept).
+FROM node:20-slim AS frontend
+WORKDIR /frontend
+COPY frontend/package.json frontend/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY frontend/ ./
+RUN npm run build
+
 FROM python:3.11-slim AS base
 ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 VAR_DIR=/data
 WORKDIR /app
@@ -7,6 +17,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends gettext libgl1 
 COPY requirements/base.lock requirements/base.lock
 RUN pip install -r requirements/base.lock
 COPY . .
+COPY --from=frontend /frontend/dist frontend/dist
 # Placeholder keys, so that no generated key is left in an image layer; never used to encrypt.
 RUN export SECRET_KEY=build MASTER_KEYS=build:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA= \
     && python manage.py compilemessages -v 0 \

@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := coordination.settings
 
-.PHONY: run test check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases bench-alerts lock messages clean
+.PHONY: run test frontend frontend-test frontend/dist node-check check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases bench-alerts lock messages clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,39 @@ $(VENV)/.dev: requirements/dev.lock $(VENV)/.base
 	$(PY) -m pip install --quiet -r requirements/dev.lock
 	touch $@
 
-## make run: install, migrate, load the demo data and serve on http://$(HOST):$(PORT)/
-run: $(VENV)/.base
+## The web client (frontend/): Node.js 20 or later and npm build it into frontend/dist, which
+## the server serves (coordination/webclient.py).
+NPM ?= npm
+FRONTEND_SOURCES := $(shell find frontend/src frontend/public frontend/scripts -type f 2>/dev/null) \
+	frontend/index.html frontend/vite.config.ts $(wildcard frontend/tsconfig*.json)
+
+node-check:
+	@command -v node >/dev/null 2>&1 && command -v $(NPM) >/dev/null 2>&1 || { \
+	    echo "The web client needs Node.js 20 or later and npm, and they are not installed." >&2; \
+	    echo "    Debian/Ubuntu: apt-get install nodejs npm (check: node --version)" >&2; exit 1; }
+	@node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)' || { \
+	    echo "The web client needs Node.js 20 or later; this is $$(node --version)." >&2; exit 1; }
+
+# npm ci again whenever the lock file or package.json is newer than the installed packages.
+frontend/node_modules/.installed: frontend/package-lock.json frontend/package.json | node-check
+	cd frontend && $(NPM) ci --no-audit --no-fund
+	touch $@
+
+frontend/dist/index.html: frontend/node_modules/.installed $(FRONTEND_SOURCES) | node-check
+	cd frontend && $(NPM) run build
+	touch $@
+
+## make frontend: build the web client into frontend/dist (also: make frontend/dist)
+frontend frontend/dist: frontend/dist/index.html
+
+## make frontend-test: the web client's unit tests (Vitest) and its type check
+frontend-test: frontend/node_modules/.installed
+	cd frontend && $(NPM) run typecheck
+	cd frontend && $(NPM) test
+
+## make run: build the web client, install, migrate, load the demo data and serve the client,
+## the API and the WebSocket on http://$(HOST):$(PORT)/
+run: $(VENV)/.base frontend/dist/index.html
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
 	$(PY) manage.py collectstatic --no-input -v 0
@@ -28,8 +59,9 @@ run: $(VENV)/.base
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl-C to stop)"
 	$(PY) -m coordination.server -b $(HOST) -p $(PORT) asgi:application
 
-## make test: install the development tools and run the whole test suite
-test: $(VENV)/.dev
+## make test: install the development tools, build the web client, run its unit tests (Vitest),
+## then the whole Python suite, the browser end-to-end tests (tests/e2e) included
+test: $(VENV)/.dev frontend/dist/index.html frontend-test
 	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
 
