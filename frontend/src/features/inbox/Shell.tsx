@@ -5,6 +5,7 @@ import { signOut } from '../auth/session';
 import { shellMessages } from './messages';
 import { useConnection } from '../../store';
 import { useOutboxCount } from '../../outbox';
+import { UnreadBadge } from '../notifications';
 
 export function ConnectionStatus() {
   const t = useT(shellMessages);
@@ -51,6 +52,7 @@ export default function Shell({ children }: { children: ReactNode }) {
           <Link to="/notifications" aria-current={current('notifications')}>
             <span aria-hidden="true">🔔</span>
             <span className="label">{t('notifications')}</span>
+            <UnreadBadge />
           </Link>
           <Link to="/settings" aria-current={current('settings')}>
             <span aria-hidden="true">⚙</span>
