@@ -132,8 +132,8 @@ function Chart({ data, width, t, lang }: { data: Trajectory; width: number; t: T
         );
       })}
       <g aria-hidden="true">
-        <text x={m.left} y={tissueTop - 6} className="axis-label" fill="var(--text-muted)">
-          {t('tissue')}
+        <text x={4} y={tissueTop + tissueH / 2} dy="0.32em" fill="var(--text-muted)">
+          {compact ? '' : t('tissue')}
         </text>
         {points.map((p) => {
           const segs = tissueSegments(p.tissue);

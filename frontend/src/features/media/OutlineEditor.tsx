@@ -10,6 +10,10 @@ import {
   removePoint,
   simplifyRing,
   svgPoints,
+  clampView,
+  fitView,
+  zoomView,
+  type View,
   type Outline,
   type Point,
   type PointRef,
@@ -35,21 +39,27 @@ interface Props {
   label: string;
   pointLabel: (n: number, total: number, ring: number) => string;
   onImageError?: () => void;
+  /** No handles, no drawing: only look (and zoom). */
+  readOnly?: boolean;
+  zoomLabels: { zoomIn: string; zoomOut: string; whole: string; fit: string };
 }
 
 export default function OutlineEditor(props: Props) {
   const { width, height, outline, tool, pending, selected } = props;
   const svgRef = useRef<SVGSVGElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
-  const [scale, setScale] = useState(1); // screen px per image px
+  const [box, setBox] = useState(0); // the editor's width on screen
+  const [view, setView] = useState<View>(() => fitView(outline, width, height));
+  const scale = box > 0 ? box / view.w : 1; // screen px per image px
   const drag = useRef<{ ref: PointRef; pointer: number } | null>(null);
+  const pan = useRef<{ pointer: number; from: Point; view: View } | null>(null);
   const [stroke, setStroke] = useState<Point[] | null>(null);
   const handleRefs = useRef(new Map<string, SVGCircleElement>());
 
   useEffect(() => {
     const el = wrapRef.current;
     if (!el) return;
-    const update = () => setScale(el.clientWidth > 0 ? el.clientWidth / width : 1);
+    const update = () => setBox(el.clientWidth);
     update();
     if (typeof ResizeObserver === 'undefined') return;
     const observer = new ResizeObserver(update);
@@ -57,21 +67,31 @@ export default function OutlineEditor(props: Props) {
     return () => observer.disconnect();
   }, [width]);
 
-  // Keep the keyboard focus on the selected handle when the outline re-renders.
+  // Keep the selected point in view, and the keyboard focus on it when the outline re-renders.
   useEffect(() => {
     if (!selected) return;
+    const p = outline[selected.ring]?.[selected.index];
+    if (p) {
+      setView((v) => {
+        const m = v.w * 0.05;
+        if (p[0] >= v.x + m && p[0] <= v.x + v.w - m && p[1] >= v.y + m && p[1] <= v.y + v.h - m) return v;
+        return clampView({ ...v, x: p[0] - v.w / 2, y: p[1] - v.h / 2 }, width, height);
+      });
+    }
     const el = handleRefs.current.get(`${selected.ring}:${selected.index}`);
     if (el && document.activeElement !== el && wrapRef.current?.contains(document.activeElement)) el.focus();
+    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [selected, outline]);
 
   const toImage = (e: { clientX: number; clientY: number }): Point => {
     const rect = svgRef.current!.getBoundingClientRect();
-    return clientToImage(e.clientX, e.clientY, rect, width, height);
+    const [u, v] = clientToImage(e.clientX, e.clientY, rect, view.w, view.h);
+    return [view.x + u, view.y + v];
   };
   const inside = ([x, y]: Point): Point => [Math.min(width, Math.max(0, x)), Math.min(height, Math.max(0, y))];
 
   const onHandleDown = (e: PointerEvent<SVGCircleElement>, ref: PointRef) => {
-    if (tool !== 'points') return;
+    if (tool !== 'points' || props.readOnly) return;
     e.preventDefault();
     e.stopPropagation();
     (e.currentTarget as Element).setPointerCapture?.(e.pointerId);
@@ -82,6 +102,15 @@ export default function OutlineEditor(props: Props) {
 
   const onDown = (e: PointerEvent<SVGSVGElement>) => {
     if (e.button !== 0 && e.pointerType === 'mouse') return;
+    if (props.readOnly || tool === 'points') {
+      // Drag the photo around when zoomed in.
+      if (view.w < width) {
+        svgRef.current?.setPointerCapture?.(e.pointerId);
+        pan.current = { pointer: e.pointerId, from: [e.clientX, e.clientY], view };
+      }
+      props.onSelect(null);
+      return;
+    }
     if (tool === 'freehand') {
       e.preventDefault();
       svgRef.current?.setPointerCapture?.(e.pointerId);
@@ -98,13 +127,15 @@ export default function OutlineEditor(props: Props) {
         }
       }
       props.onPending([...pending, p]);
-    } else {
-      props.onSelect(null);
     }
   };
 
   const onMove = (e: PointerEvent<SVGSVGElement>) => {
-    if (drag.current && drag.current.pointer === e.pointerId) {
+    if (pan.current && pan.current.pointer === e.pointerId) {
+      const { from, view: start } = pan.current;
+      const k = start.w / (box || 1);
+      setView(clampView({ ...start, x: start.x - (e.clientX - from[0]) * k, y: start.y - (e.clientY - from[1]) * k }, width, height));
+    } else if (drag.current && drag.current.pointer === e.pointerId) {
       props.onChange(movePoint(outline, drag.current.ref, toImage(e), width, height));
     } else if (stroke) {
       const p = inside(toImage(e));
@@ -115,6 +146,7 @@ export default function OutlineEditor(props: Props) {
 
   const onUp = () => {
     drag.current = null;
+    pan.current = null;
     if (stroke) {
       const ring = simplifyRing(stroke, 1.2 / scale);
       setStroke(null);
@@ -123,7 +155,7 @@ export default function OutlineEditor(props: Props) {
   };
 
   const onDoubleClick = (e: MouseEvent<SVGSVGElement>) => {
-    if (tool !== 'points') return;
+    if (tool !== 'points' || props.readOnly) return;
     const p = toImage(e);
     const edge = nearestEdge(outline, p, 12 / scale);
     if (edge) {
@@ -156,67 +188,86 @@ export default function OutlineEditor(props: Props) {
   const r = 7 / scale;
   const pendingRing = pending.length ? pending : null;
   const total = outline.reduce((a, ring) => a + ring.length, 0);
+  const z = props.zoomLabels;
   return (
-    <div
-      ref={wrapRef}
-      className={'media-editor' + (tool !== 'points' ? ' is-drawing' : '')}
-      style={{ aspectRatio: `${width} / ${height}`, width: `min(100%, calc(72vh * ${width / height}))` }}
-    >
-      <img src={props.imageUrl} alt={props.imageAlt} draggable={false} onError={props.onImageError} />
-      <svg
-        ref={svgRef}
-        viewBox={`0 0 ${width} ${height}`}
-        preserveAspectRatio="none"
-        role="group"
-        aria-label={props.label}
-        onPointerDown={onDown}
-        onPointerMove={onMove}
-        onPointerUp={onUp}
-        onPointerCancel={onUp}
-        onDoubleClick={onDoubleClick}
+    <div className="media-editor-wrap">
+      <div className="media-toolbar media-zoom">
+        <button type="button" onClick={() => setView(zoomView(view, 1.6, width, height))} disabled={view.w <= width / 40 + 1}>
+          <span aria-hidden="true">＋ </span>
+          {z.zoomIn}
+        </button>
+        <button type="button" onClick={() => setView(zoomView(view, 1 / 1.6, width, height))} disabled={view.w >= width}>
+          <span aria-hidden="true">− </span>
+          {z.zoomOut}
+        </button>
+        <button type="button" onClick={() => setView(fitView(outline.length ? outline : [pending], width, height))} disabled={!outline.length && pending.length < 2}>
+          {z.fit}
+        </button>
+        <button type="button" onClick={() => setView({ x: 0, y: 0, w: width, h: height })} disabled={view.w >= width}>
+          {z.whole}
+        </button>
+      </div>
+      <div
+        ref={wrapRef}
+        className={'media-editor' + (tool !== 'points' && !props.readOnly ? ' is-drawing' : '') + (view.w < width ? ' is-zoomed' : '')}
+        style={{ aspectRatio: `${width} / ${height}`, width: `min(100%, calc(68vh * ${width / height}))` }}
       >
-        {props.original
-          ? props.original.map((ring, i) => (
-              <polygon key={`o${i}`} className="ring is-original" points={svgPoints(ring)} vectorEffect="non-scaling-stroke" />
-            ))
-          : null}
-        {stroke ? null : outline.map((ring, i) => <polygon key={i} className="ring" points={svgPoints(ring)} vectorEffect="non-scaling-stroke" />)}
-        {stroke ? <polyline className="stroke" points={svgPoints(stroke)} vectorEffect="non-scaling-stroke" /> : null}
-        {pendingRing ? (
-          <polyline className="stroke" points={svgPoints(pendingRing)} vectorEffect="non-scaling-stroke" />
-        ) : null}
-        {pendingRing
-          ? pendingRing.map(([x, y], i) => <circle key={`p${i}`} className="handle" cx={x} cy={y} r={i === 0 ? r * 1.3 : r * 0.8} />)
-          : null}
-        {tool === 'points' && !stroke
-          ? outline.map((ring, ri) =>
-              ring.map(([x, y], i) => {
-                const isSel = selected?.ring === ri && selected.index === i;
-                return (
-                  <circle
-                    key={`${ri}:${i}`}
-                    ref={(el) => {
-                      const key = `${ri}:${i}`;
-                      if (el) handleRefs.current.set(key, el);
-                      else handleRefs.current.delete(key);
-                    }}
-                    className={'handle' + (isSel ? ' is-selected' : '')}
-                    cx={x}
-                    cy={y}
-                    r={total > 80 ? r * 0.7 : r}
-                    tabIndex={0}
-                    role="button"
-                    aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
-                    aria-pressed={isSel}
-                    onPointerDown={(e) => onHandleDown(e, { ring: ri, index: i })}
-                    onKeyDown={(e) => onHandleKey(e, { ring: ri, index: i })}
-                    onFocus={() => props.onSelect({ ring: ri, index: i })}
-                  />
-                );
-              }),
-            )
-          : null}
-      </svg>
+        <svg
+          ref={svgRef}
+          viewBox={`${view.x} ${view.y} ${view.w} ${view.h}`}
+          preserveAspectRatio="none"
+          role="group"
+          aria-label={props.label}
+          onPointerDown={onDown}
+          onPointerMove={onMove}
+          onPointerUp={onUp}
+          onPointerCancel={onUp}
+          onDoubleClick={onDoubleClick}
+        >
+          <image href={props.imageUrl} x={0} y={0} width={width} height={height} preserveAspectRatio="none" onError={props.onImageError}>
+            <title>{props.imageAlt}</title>
+          </image>
+          {props.original
+            ? props.original.map((ring, i) => (
+                <polygon key={`o${i}`} className="ring is-original" points={svgPoints(ring)} vectorEffect="non-scaling-stroke" />
+              ))
+            : null}
+          {stroke ? null : outline.map((ring, i) => <polygon key={i} className="ring" points={svgPoints(ring)} vectorEffect="non-scaling-stroke" />)}
+          {stroke ? <polyline className="stroke" points={svgPoints(stroke)} vectorEffect="non-scaling-stroke" /> : null}
+          {pendingRing ? <polyline className="stroke" points={svgPoints(pendingRing)} vectorEffect="non-scaling-stroke" /> : null}
+          {pendingRing
+            ? pendingRing.map(([x, y], i) => <circle key={`p${i}`} className="handle" cx={x} cy={y} r={i === 0 ? r * 1.3 : r * 0.8} />)
+            : null}
+          {tool === 'points' && !stroke && !props.readOnly
+            ? outline.map((ring, ri) =>
+                ring.map(([x, y], i) => {
+                  const isSel = selected?.ring === ri && selected.index === i;
+                  return (
+                    <circle
+                      key={`${ri}:${i}`}
+                      ref={(el) => {
+                        const key = `${ri}:${i}`;
+                        if (el) handleRefs.current.set(key, el);
+                        else handleRefs.current.delete(key);
+                      }}
+                      className={'handle' + (isSel ? ' is-selected' : '')}
+                      cx={x}
+                      cy={y}
+                      r={total > 80 ? r * 0.75 : r}
+                      tabIndex={0}
+                      role="button"
+                      aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
+                      aria-pressed={isSel}
+                      onPointerDown={(e) => onHandleDown(e, { ring: ri, index: i })}
+                      onKeyDown={(e) => onHandleKey(e, { ring: ri, index: i })}
+                      onFocus={() => props.onSelect({ ring: ri, index: i })}
+                    />
+                  );
+                }),
+              )
+            : null}
+        </svg>
+      </div>
     </div>
   );
 }

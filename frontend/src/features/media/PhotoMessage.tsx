@@ -6,7 +6,7 @@ import { Link } from '../../router';
 import type { Message } from '../../store/types';
 import { tissueSegments } from './chart';
 import { formatArea, formatDateTime, formatNumber } from './format';
-import { svgPoints } from './geometry';
+import { fitView, svgPoints } from './geometry';
 import { usePermissions } from './me';
 import { messages } from './messages';
 import { analysisView, DRAWABLE_REASONS, knownReason, readPhotoData, type Measurement, type PhotoData } from './types';
@@ -139,18 +139,27 @@ export default function PhotoMessage({ message }: { message: Message }) {
   const { width, height } = data.photo;
   const canReview = perms.has('measurement.review');
   const calibration = m?.calibration;
+  // The thumbnail is 320 px wide: show the wound up to twice as large, not more.
+  const crop = m && m.outline.length && width > 0 && height > 0 ? fitView(m.outline, width, height, 1.2, 0.5) : null;
+  const zoomStyle = crop
+    ? {
+        width: `${(width / crop.w) * 100}%`,
+        height: `${(height / crop.h) * 100}%`,
+        left: `${(-crop.x / crop.w) * 100}%`,
+        top: `${(-crop.y / crop.h) * 100}%`,
+      }
+    : undefined;
   const drawable = view === 'failed' && !m && data.analysis.reasons.some((r) => DRAWABLE_REASONS.has(r));
 
   return (
     <figure className="media-photo-message" data-testid="photo-message" data-analysis={view} data-photo-id={data.photo.id}>
       <button type="button" className="media-photo-button" onClick={() => setOpen(true)} aria-label={t('openPhoto')}>
         <span className="media-frame" style={{ aspectRatio: width && height ? `${width} / ${height}` : '4 / 3' }}>
-          {thumbFailed ? (
-            <span className="media-frame-error">{t('photoUnavailable')}</span>
-          ) : (
-            <img src={`/api/photos/${data.photo.id}/thumbnail`} alt="" loading="lazy" onError={() => setThumbFailed(true)} />
-          )}
-          {m && m.outline.length > 0 && width > 0 ? <OutlineOverlay measurement={m} width={width} height={height} /> : null}
+          <span className="media-zoom-inner" style={zoomStyle}>
+            {thumbFailed ? null : <img src={`/api/photos/${data.photo.id}/thumbnail`} alt="" loading="lazy" onError={() => setThumbFailed(true)} />}
+            {m && m.outline.length > 0 && width > 0 ? <OutlineOverlay measurement={m} width={width} height={height} /> : null}
+          </span>
+          {thumbFailed ? <span className="media-frame-error">{t('photoUnavailable')}</span> : null}
           {view === 'analysing' ? (
             <span className="media-analysing" role="status">
               <span className="media-spinner" aria-hidden="true" />

@@ -212,12 +212,20 @@ export default function ReviewScreen(props: { measurementId?: number }) {
             label={t('outlineLabel')}
             pointLabel={(n, total, ring) => t('pointLabel', { n, total, ring })}
             onImageError={() => setImageFailed(true)}
+            readOnly={!canEdit}
+            zoomLabels={{ zoomIn: t('zoomIn'), zoomOut: t('zoomOut'), whole: t('wholePhoto'), fit: t('fitOutline') }}
           />
           {imageFailed ? <p className="error">{t('photoUnavailable')}</p> : null}
         </div>
         <section className="media-panel card" aria-label={t('reviewTitle')}>
           <p className="media-live-area" aria-live="polite">
-            {live ? t('liveArea', { value: formatArea(live.areaCm2, lang) }) : homography ? t('noArea') : null}
+            {live
+              ? t(modified || pending.length ? 'liveArea' : 'areaIs', { value: formatArea(live.areaCm2, lang) })
+              : measurement?.area_cm2 != null
+                ? t('areaIs', { value: formatArea(measurement.area_cm2, lang) })
+                : homography
+                  ? t('noArea')
+                  : null}
           </p>
           {measurement && measurement.area_cm2 != null && modified ? (
             <p className="muted">{t('originalArea', { value: formatArea(measurement.area_cm2, lang) })}</p>

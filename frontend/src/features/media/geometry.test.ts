@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
   applyHomography,
+  clampView,
+  fitView,
+  zoomView,
   clientToImage,
   isSimple,
   measureOutline,
@@ -206,5 +209,29 @@ describe('clientToImage', () => {
     // A 1000 x 500 image in a 500 x 500 box: scale 0.5, 125 px bands above and below.
     const rect = { left: 10, top: 20, width: 500, height: 500 };
     expect(clientToImage(10 + 250, 20 + 125 + 100, rect, 1000, 500)).toEqual([500, 200]);
+  });
+});
+
+describe('views', () => {
+  it('fits the outline with a margin, in the photo’s proportions, inside the photo', () => {
+    const v = fitView([[[100, 100], [200, 100], [200, 150]]], 1600, 1200, 1, 1 / 6);
+    // 100 x 50 px with a margin of one size on each side: 300 px wide, 225 high.
+    expect(v.w / v.h).toBeCloseTo(1600 / 1200, 9);
+    expect(v.w).toBeCloseTo(300, 9);
+    expect(v.x).toBe(0); // centred on the outline: x from 0 to 300
+    expect(v.y).toBeCloseTo(12.5, 9); // 125 - 225 / 2
+  });
+
+  it('shows the whole photo without an outline, and never less than the minimum', () => {
+    expect(fitView([], 1600, 1200)).toEqual({ x: 0, y: 0, w: 1600, h: 1200 });
+    expect(fitView([[[800, 600], [801, 600], [801, 601]]], 1600, 1200, 1, 0.5).w).toBe(800);
+  });
+
+  it('zooms around the centre and stays inside the photo', () => {
+    const whole = { x: 0, y: 0, w: 1600, h: 1200 };
+    const z = zoomView(whole, 2, 1600, 1200);
+    expect(z).toEqual({ x: 400, y: 300, w: 800, h: 600 });
+    expect(zoomView(z, 0.1, 1600, 1200)).toEqual(whole);
+    expect(clampView({ x: -50, y: 1000, w: 400, h: 300 }, 1600, 1200)).toEqual({ x: 0, y: 900, w: 400, h: 300 });
   });
 });

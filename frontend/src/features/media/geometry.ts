@@ -294,3 +294,35 @@ export function clientToImage(
   const offY = (rect.height - height * scale) / 2;
   return [(clientX - rect.left - offX) / scale, (clientY - rect.top - offY) / scale];
 }
+
+// --- views (the part of the photo shown) --------------------------------------------------
+export type View = { x: number; y: number; w: number; h: number };
+
+/** The part of the photo around the outline (with a margin), with the photo's proportions;
+ * the whole photo without an outline. */
+export function fitView(outline: Outline, width: number, height: number, margin = 1.2, minFraction = 1 / 6): View {
+  const pts = outline.flat();
+  if (pts.length === 0) return { x: 0, y: 0, w: width, h: height };
+  const xs = pts.map((p) => p[0]);
+  const ys = pts.map((p) => p[1]);
+  const [x0, x1, y0, y1] = [Math.min(...xs), Math.max(...xs), Math.min(...ys), Math.max(...ys)];
+  const aspect = width / height;
+  let w = Math.max((x1 - x0) * (1 + 2 * margin), (y1 - y0) * (1 + 2 * margin) * aspect, width * minFraction);
+  w = Math.min(width, w);
+  return clampView({ x: (x0 + x1) / 2 - w / 2, y: (y0 + y1) / 2 - w / aspect / 2, w, h: w / aspect }, width, height);
+}
+
+export function clampView(v: View, width: number, height: number): View {
+  const w = Math.min(width, v.w);
+  const h = Math.min(height, v.h);
+  return { w, h, x: Math.min(width - w, Math.max(0, v.x)), y: Math.min(height - h, Math.max(0, v.y)) };
+}
+
+export function zoomView(v: View, factor: number, width: number, height: number): View {
+  const cx = v.x + v.w / 2;
+  const cy = v.y + v.h / 2;
+  const w = Math.max(width / 40, Math.min(width, v.w / factor));
+  const h = (w * height) / width;
+  return clampView({ x: cx - w / 2, y: cy - h / 2, w, h }, width, height);
+}
+
