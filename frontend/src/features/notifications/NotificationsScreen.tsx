@@ -5,7 +5,7 @@ import { Link } from '../../router';
 import { messages } from './messages';
 import PushPanel from './PushPanel';
 import { markReadLocally, mergeNotifications, targetHref, type NotificationItem, type NotificationPage } from './targets';
-import { setUnreadCount } from './unread';
+import { setUnreadCount, useUnreadNotifications } from './unread';
 import './notifications.css';
 
 type Key = keyof (typeof messages)['en'];
@@ -60,6 +60,12 @@ export default function NotificationsScreen() {
   useEffect(() => {
     void load(null);
   }, [load]);
+
+  // New notifications (the shared count is polled): show them at the top.
+  const polled = useUnreadNotifications();
+  useEffect(() => {
+    if (polled > unread && !loading) void load(null);
+  }, [polled]);
 
   useEffect(() => {
     document.title = t('title');

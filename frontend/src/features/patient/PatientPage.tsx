@@ -88,7 +88,7 @@ export default function PatientPage({ token }: { token: string }) {
     body = <FailurePage failure={failure} t={t} onRetry={load} />;
   } else if (done) {
     body = (
-      <section className="pt-card pt-done" aria-live="polite">
+      <section className="pt-card pt-done" aria-live="polite" data-testid="patient-done">
         <div className="pt-done__mark" aria-hidden="true">
           ✓
         </div>
@@ -119,7 +119,7 @@ export default function PatientPage({ token }: { token: string }) {
   }
 
   return (
-    <div className="pt-page">
+    <div className="pt-page" data-testid="patient-page">
       <header className="pt-header">
         <h1 className="pt-title">{t('appTitle')}</h1>
         <LanguageSwitch t={t} />
@@ -292,6 +292,7 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
   return (
     <form
       className="pt-form"
+      data-testid="patient-form"
       noValidate
       onSubmit={(e) => {
         e.preventDefault();
