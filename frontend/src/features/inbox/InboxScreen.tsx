@@ -36,7 +36,7 @@ function usePreview() {
         text = message.body;
     }
     if (message.kind !== 'system' && message.author) {
-      const who = message.author.id === me?.id ? t('you') : message.author.full_name.split(' ')[0];
+      const who = message.author.id === me?.id ? t('you') : message.author.full_name;
       return `${who}: ${text}`;
     }
     return text;

@@ -7,6 +7,14 @@ import { useConnection } from '../../store';
 import { useOutboxCount } from '../../outbox';
 import { UnreadBadge } from '../notifications';
 
+function Icon({ d }: { d: string }) {
+  return (
+    <svg aria-hidden="true" focusable="false" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+      <path d={d} />
+    </svg>
+  );
+}
+
 export function ConnectionStatus() {
   const t = useT(shellMessages);
   const state = useConnection();
@@ -46,16 +54,16 @@ export default function Shell({ children }: { children: ReactNode }) {
         <ConnectionStatus />
         <nav className="shell-nav" aria-label={t('mainNav')}>
           <Link to="/" aria-current={current('inbox')}>
-            <span aria-hidden="true">☰</span>
+            <Icon d="M3 6h18M3 12h18M3 18h18" />
             <span className="label">{t('inbox')}</span>
           </Link>
           <Link to="/notifications" aria-current={current('notifications')}>
-            <span aria-hidden="true">🔔</span>
+            <Icon d="M6 16V11a6 6 0 1 1 12 0v5l2 2H4l2-2M10 21h4" />
             <span className="label">{t('notifications')}</span>
             <UnreadBadge />
           </Link>
           <Link to="/settings" aria-current={current('settings')}>
-            <span aria-hidden="true">⚙</span>
+            <Icon d="M12 15a3 3 0 1 0 0-6 3 3 0 0 0 0 6zM19.4 15a1.7 1.7 0 0 0 .3 1.8l.1.1a2 2 0 1 1-2.8 2.8l-.1-.1a1.7 1.7 0 0 0-1.8-.3 1.7 1.7 0 0 0-1 1.5V21a2 2 0 1 1-4 0v-.1a1.7 1.7 0 0 0-1.1-1.5 1.7 1.7 0 0 0-1.8.3l-.1.1a2 2 0 1 1-2.8-2.8l.1-.1a1.7 1.7 0 0 0 .3-1.8 1.7 1.7 0 0 0-1.5-1H3a2 2 0 1 1 0-4h.1a1.7 1.7 0 0 0 1.5-1.1 1.7 1.7 0 0 0-.3-1.8l-.1-.1a2 2 0 1 1 2.8-2.8l.1.1a1.7 1.7 0 0 0 1.8.3H9a1.7 1.7 0 0 0 1-1.5V3a2 2 0 1 1 4 0v.1a1.7 1.7 0 0 0 1 1.5 1.7 1.7 0 0 0 1.8-.3l.1-.1a2 2 0 1 1 2.8 2.8l-.1.1a1.7 1.7 0 0 0-.3 1.8V9a1.7 1.7 0 0 0 1.5 1H21a2 2 0 1 1 0 4h-.1a1.7 1.7 0 0 0-1.5 1z" />
             <span className="label">{t('settings')}</span>
           </Link>
           <button
@@ -64,7 +72,7 @@ export default function Shell({ children }: { children: ReactNode }) {
               void signOut();
             }}
           >
-            <span aria-hidden="true">⎋</span>
+            <Icon d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9" />
             <span className="label">{t('signOut')}</span>
           </button>
         </nav>

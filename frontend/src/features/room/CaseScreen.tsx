@@ -100,7 +100,7 @@ function CasePanel({ detail, alerts }: { detail: CaseDetail; alerts: Alert[] }) 
         {detail.wound_sites.length === 0 && <p className="muted">{t('noSites')}</p>}
         <ul className="case-sites">
           {detail.wound_sites.map((site) => {
-            const name = [site.location, site.wound_type].filter(Boolean).join(' · ');
+            const name = [site.location, site.wound_type.replace(/_/g, ' ')].filter(Boolean).join(' · ');
             return (
               <li key={site.id} data-testid="wound-site" data-site-id={site.id}>
                 <span className="case-site-name">{name}</span>
