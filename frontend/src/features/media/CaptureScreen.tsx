@@ -64,13 +64,13 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
   const initialSite = props.siteId !== undefined ? props.siteId : route.query.get('site') ? Number(route.query.get('site')) : null;
 
   const [sites, setSites] = useState<WoundSite[]>([]);
+  const [roomId, setRoomId] = useState<number | undefined>(undefined);
   const [caseError, setCaseError] = useState<string | null>(null);
   const [site, setSite] = useState<string>(initialSite != null ? String(initialSite) : '');
   const [camera, setCamera] = useState<CameraState>('off');
   const [check, setCheck] = useState<Check>({ state: 'idle' });
   const [photo, setPhoto] = useState<{ blob: Blob; name: string; url: string } | null>(null);
   const [sending, setSending] = useState(false);
-  const [progress, setProgress] = useState<number | null>(null);
   const [sendError, setSendError] = useState<string | null>(null);
   const videoRef = useRef<HTMLVideoElement>(null);
   const streamRef = useRef<MediaStream | null>(null);
@@ -79,10 +79,11 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
 
   useEffect(() => {
     let live = true;
-    api<{ wound_sites: WoundSite[] }>('GET', `cases/${caseId}`)
+    api<{ room: number; wound_sites: WoundSite[] }>('GET', `cases/${caseId}`)
       .then((c) => {
         if (!live) return;
         setSites(c.wound_sites ?? []);
+        setRoomId(c.room);
         if (initialSite == null && c.wound_sites?.length === 1) setSite(String(c.wound_sites[0].id));
       })
       .catch((error: unknown) => live && setCaseError(describeError(error, lang)));
@@ -191,15 +192,18 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
     setSending(true);
     setSendError(null);
     try {
-      await sendPhoto(
-        { caseId, woundSiteId: site ? Number(site) : null, clientUuid: newClientUuid(), blob: photo.blob, filename: photo.name },
-        (f) => setProgress(f),
-      );
+      await sendPhoto({
+        caseId,
+        roomId,
+        woundSiteId: site ? Number(site) : null,
+        clientUuid: newClientUuid(),
+        blob: photo.blob,
+        filename: photo.name,
+      });
       navigate(`/cases/${caseId}`);
     } catch (error) {
       setSendError(t('sendFailed', { reason: describeError(error, lang) }));
       setSending(false);
-      setProgress(null);
     }
   };
 
@@ -288,7 +292,6 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
               {t('sendPhoto')}
             </button>
           </div>
-          {progress != null ? <progress className="media-progress" value={progress} max={1} aria-label={t('sendPhoto')} /> : null}
           {!photo ? <p className="muted">{t('noPhotoYet')}</p> : null}
           {sendError ? (
             <p className="error" role="alert">

@@ -12,6 +12,7 @@ import {
   svgPoints,
   clampView,
   fitView,
+  largestRing,
   zoomView,
   type View,
   type Outline,
@@ -49,7 +50,7 @@ export default function OutlineEditor(props: Props) {
   const svgRef = useRef<SVGSVGElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
   const [box, setBox] = useState(0); // the editor's width on screen
-  const [view, setView] = useState<View>(() => fitView(outline, width, height));
+  const [view, setView] = useState<View>(() => fitView(largestRing(outline), width, height));
   const scale = box > 0 ? box / view.w : 1; // screen px per image px
   const drag = useRef<{ ref: PointRef; pointer: number } | null>(null);
   const pan = useRef<{ pointer: number; from: Point; view: View } | null>(null);
@@ -193,14 +194,14 @@ export default function OutlineEditor(props: Props) {
     <div className="media-editor-wrap">
       <div className="media-toolbar media-zoom">
         <button type="button" onClick={() => setView(zoomView(view, 1.6, width, height))} disabled={view.w <= width / 40 + 1}>
-          <span aria-hidden="true">＋ </span>
+          <span aria-hidden="true">+ </span>
           {z.zoomIn}
         </button>
         <button type="button" onClick={() => setView(zoomView(view, 1 / 1.6, width, height))} disabled={view.w >= width}>
           <span aria-hidden="true">− </span>
           {z.zoomOut}
         </button>
-        <button type="button" onClick={() => setView(fitView(outline.length ? outline : [pending], width, height))} disabled={!outline.length && pending.length < 2}>
+        <button type="button" onClick={() => setView(fitView(outline.length ? largestRing(outline) : [pending], width, height))} disabled={!outline.length && pending.length < 2}>
           {z.fit}
         </button>
         <button type="button" onClick={() => setView({ x: 0, y: 0, w: width, h: height })} disabled={view.w >= width}>

@@ -6,7 +6,7 @@ import { Link } from '../../router';
 import type { Message } from '../../store/types';
 import { tissueSegments } from './chart';
 import { formatArea, formatDateTime, formatNumber } from './format';
-import { fitView, svgPoints } from './geometry';
+import { fitView, largestRing, svgPoints } from './geometry';
 import { usePermissions } from './me';
 import { messages } from './messages';
 import { analysisView, DRAWABLE_REASONS, knownReason, readPhotoData, type Measurement, type PhotoData } from './types';
@@ -140,7 +140,7 @@ export default function PhotoMessage({ message }: { message: Message }) {
   const canReview = perms.has('measurement.review');
   const calibration = m?.calibration;
   // The thumbnail is 320 px wide: show the wound up to twice as large, not more.
-  const crop = m && m.outline.length && width > 0 && height > 0 ? fitView(m.outline, width, height, 1.2, 0.5) : null;
+  const crop = m && m.outline.length && width > 0 && height > 0 ? fitView(largestRing(m.outline), width, height, 1.2, 0.5) : null;
   const zoomStyle = crop
     ? {
         width: `${(width / crop.w) * 100}%`,

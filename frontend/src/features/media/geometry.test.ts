@@ -3,6 +3,7 @@ import {
   applyHomography,
   clampView,
   fitView,
+  largestRing,
   zoomView,
   clientToImage,
   isSimple,
@@ -233,5 +234,17 @@ describe('views', () => {
     expect(z).toEqual({ x: 400, y: 300, w: 800, h: 600 });
     expect(zoomView(z, 0.1, 1600, 1200)).toEqual(whole);
     expect(clampView({ x: -50, y: 1000, w: 400, h: 300 }, 1600, 1200)).toEqual({ x: 0, y: 900, w: 400, h: 300 });
+  });
+});
+
+describe('largestRing', () => {
+  it('picks the wound rather than a stray spot', () => {
+    const spot: Point[] = [
+      [0, 0],
+      [2, 0],
+      [0, 2],
+    ];
+    expect(largestRing([spot, WOUND])).toEqual([WOUND]);
+    expect(largestRing([])).toEqual([]);
   });
 });

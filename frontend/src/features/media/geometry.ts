@@ -326,3 +326,17 @@ export function zoomView(v: View, factor: number, width: number, height: number)
   return clampView({ x: cx - w / 2, y: cy - h / 2, w, h }, width, height);
 }
 
+
+/** The ring enclosing the most pixels (the wound, rather than a stray spot), as an outline. */
+export function largestRing(outline: Outline): Outline {
+  let best: Ring | null = null;
+  let bestArea = -1;
+  for (const ring of outline) {
+    const a = ring.length >= 3 ? Math.abs(signedArea(ring)) : 0;
+    if (a > bestArea) {
+      bestArea = a;
+      best = ring;
+    }
+  }
+  return best ? [best] : [];
+}

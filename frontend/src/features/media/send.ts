@@ -1,37 +1,15 @@
-/** Sending a wound photo: through the offline outbox (queued on the device, sent in order
- * when online, exactly once by its client UUID); a direct upload with progress if this build
- * has no outbox. And the live capture check of a preview frame. */
-import { ApiError, csrfToken, upload } from '../../api';
+/** Sending a wound photo through the offline outbox (queued on the device, sent in order when
+ * online, exactly once by its client UUID), and the live capture check of a preview frame. */
+import { ApiError, csrfToken } from '../../api';
+import { addPhoto } from '../../outbox';
 import type { CaptureVerdict } from './types';
 
-export interface PhotoItem {
-  caseId: number;
-  woundSiteId?: number | null;
-  clientUuid: string;
-  blob: Blob;
-  filename: string;
-  note?: string;
-}
+export type PhotoItem = Parameters<typeof addPhoto>[0];
 
-type OutboxModule = { addPhoto?: (item: PhotoItem) => Promise<unknown> };
-const outboxModules = import.meta.glob<OutboxModule>('../../outbox/index.ts');
-
-/** Queues the photo (resolves once it is safely on the device), or uploads it directly. */
-export async function sendPhoto(item: PhotoItem, onProgress?: (fraction: number) => void): Promise<'queued' | 'sent'> {
-  const loader = Object.values(outboxModules)[0];
-  if (loader) {
-    const outbox = await loader();
-    if (outbox.addPhoto) {
-      await outbox.addPhoto(item);
-      return 'queued';
-    }
-  }
-  const form = new FormData();
-  form.append('file', item.blob, item.filename);
-  form.append('client_uuid', item.clientUuid);
-  if (item.woundSiteId != null) form.append('wound_site', String(item.woundSiteId));
-  await upload(`cases/${item.caseId}/photos`, form, onProgress);
-  return 'sent';
+/** Queues the photo in the outbox; resolves once it is safely stored on this device (it is
+ * then sent in order when online, with its progress shown in the case room). */
+export async function sendPhoto(item: PhotoItem): Promise<void> {
+  await addPhoto(item);
 }
 
 export function newClientUuid(): string {
