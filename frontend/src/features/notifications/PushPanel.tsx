@@ -49,10 +49,13 @@ export default function PushPanel() {
 
   useEffect(() => {
     if (availability !== 'ok') return;
+    // Some browsers never answer while the service worker is starting: assume off after 3 s.
+    const fallback = setTimeout(() => setOn((v) => (v === null ? false : v)), 3000);
     currentSubscription(existingRegistration).then(
       (sub) => setOn(!!sub),
       () => setOn(false),
     );
+    return () => clearTimeout(fallback);
   }, [availability]);
 
   useEffect(() => {
@@ -66,16 +69,27 @@ export default function PushPanel() {
     setBusy(true);
     setProblem(null);
     try {
-      await enablePush({
-        api,
-        registration,
-        requestPermission: () => Notification.requestPermission(),
+      // A push service out of reach can leave the browser waiting for minutes.
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new PushError('failed', 'timeout')), 20_000);
       });
+      try {
+        await Promise.race([
+          enablePush({ api, registration, requestPermission: () => Notification.requestPermission() }),
+          timeout,
+        ]);
+      } finally {
+        clearTimeout(timer);
+      }
       setOn(true);
     } catch (e) {
       if (e instanceof PushError && e.reason === 'denied') setProblem(t('pushDenied'));
       else if (e instanceof PushError && e.reason === 'dismissed') setProblem(t('pushDismissed'));
       else if (e instanceof PushError && e.message === 'no-worker') setProblem(t('pushNoWorker'));
+      else if (e instanceof DOMException && e.name === 'NotAllowedError') setProblem(t('pushRefused'));
+      else if (e instanceof PushError && e.message === 'timeout') setProblem(t('pushServiceDown'));
+      else if (e instanceof DOMException && e.name === 'AbortError') setProblem(t('pushServiceDown'));
       else if (e instanceof ApiError) setProblem(t('pushFailed', { error: describeError(e, lang) }));
       else setProblem(t('pushFailed', { error: e instanceof Error ? e.message : String(e) }));
     } finally {

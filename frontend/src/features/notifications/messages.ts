@@ -37,6 +37,9 @@ export const messages = defineMessages({
     pushDismissed: 'You did not allow notifications. Try again when you are ready.',
     pushFailed: 'Could not turn on push: {error}',
     pushNoWorker: 'The app’s offline helper (service worker) is not running yet. Reload the page and try again.',
+    pushRefused:
+      'The browser refused to register this device for push. Private (incognito) windows cannot receive push: open the app in a normal window, and check that notifications are allowed for this site.',
+    pushServiceDown: 'The browser’s push service could not be reached. Check the connection and try again later.',
     prefsTitle: 'What to push',
     prefsHelp: 'The notification centre lists everything; these choose what is also pushed to your devices.',
     pref_mention: 'When someone mentions me',
@@ -82,6 +85,9 @@ export const messages = defineMessages({
     pushDismissed: 'Vous n’avez pas autorisé les notifications. Réessayez quand vous le souhaitez.',
     pushFailed: 'Impossible d’activer les notifications push : {error}',
     pushNoWorker: 'Le module hors ligne de l’application (service worker) n’est pas encore actif. Rechargez la page et réessayez.',
+    pushRefused:
+      'Le navigateur a refusé d’inscrire cet appareil aux notifications push. Les fenêtres de navigation privée ne peuvent pas en recevoir : ouvrez l’application dans une fenêtre normale et vérifiez que les notifications sont autorisées pour ce site.',
+    pushServiceDown: 'Le service de notifications du navigateur est injoignable. Vérifiez la connexion et réessayez plus tard.',
     prefsTitle: 'Ce qui est envoyé en push',
     prefsHelp: 'Le centre de notifications liste tout ; ces choix décident de ce qui est aussi envoyé sur vos appareils.',
     pref_mention: 'Quand quelqu’un me mentionne',
@@ -127,6 +133,9 @@ export const messages = defineMessages({
     pushDismissed: 'No permitió las notificaciones. Inténtelo de nuevo cuando quiera.',
     pushFailed: 'No se pudieron activar las notificaciones push: {error}',
     pushNoWorker: 'El módulo sin conexión de la aplicación (service worker) aún no está activo. Vuelva a cargar la página e inténtelo de nuevo.',
+    pushRefused:
+      'El navegador se negó a registrar este dispositivo para notificaciones push. Las ventanas privadas (incógnito) no pueden recibirlas: abra la aplicación en una ventana normal y compruebe que las notificaciones están permitidas para este sitio.',
+    pushServiceDown: 'No se pudo contactar con el servicio de notificaciones del navegador. Compruebe la conexión y vuelva a intentarlo más tarde.',
     prefsTitle: 'Qué enviar por push',
     prefsHelp: 'El centro de notificaciones lo muestra todo; estas opciones eligen qué se envía también a sus dispositivos.',
     pref_mention: 'Cuando alguien me menciona',
