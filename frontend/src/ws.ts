@@ -68,6 +68,20 @@ export class Socket {
     this.setState('offline');
   }
 
+  /** The browser says it is offline: close now and show it, then retry on the backoff. */
+  drop(): void {
+    if (this.stopped) return;
+    const ws = this.ws;
+    this.ws = null;
+    this.ready = false;
+    ws?.close(1000);
+    this.failPending();
+    this.attempt = Math.max(this.attempt, 3);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    this.schedule();
+  }
+
   /** Reconnect now (back online, tab visible again) instead of waiting for the backoff. */
   nudge(): void {
     if (this.stopped) return;

@@ -154,7 +154,9 @@ export async function catchUp(): Promise<void> {
       if (error instanceof ApiError && error.code === 'resync_required') await resync();
       return;
     }
-    page.results.forEach(handleEvent);
+    (page.events ?? []).forEach(handleEvent);
+    // Nothing of mine between the last event and last_seq: follow on from there.
+    setData((data) => (page.last_seq > data.lastSeq ? { ...data, lastSeq: page.last_seq } : data));
     if (!page.has_more) return;
   }
 }
@@ -204,6 +206,10 @@ async function resync(): Promise<void> {
   socket?.nudge();
 }
 
+function onBrowserOffline(): void {
+  socket?.drop();
+}
+
 function onBrowserOnline(): void {
   socket?.nudge();
   void catchUp();
@@ -232,6 +238,7 @@ export async function startStore(me: Me): Promise<void> {
     },
   });
   window.addEventListener('online', onBrowserOnline);
+  window.addEventListener('offline', onBrowserOffline);
   document.addEventListener('visibilitychange', onVisible);
   pollTimer = setInterval(() => {
     expireTyping();
@@ -260,6 +267,7 @@ export function stopStore(): void {
   if (pollTimer) clearInterval(pollTimer);
   pollTimer = null;
   window.removeEventListener('online', onBrowserOnline);
+  window.removeEventListener('offline', onBrowserOffline);
   document.removeEventListener('visibilitychange', onVisible);
   store = { data: initialState(), connection: 'offline', casesByRoom: {}, typing: {}, roomsError: null };
   missingInFlight = new Set();

@@ -76,4 +76,4 @@ export type MessagesPage = {
   has_more_after: boolean;
 };
 
-export type EventsPage = { results: ServerEvent[]; last_seq: number; has_more: boolean };
+export type EventsPage = { events: ServerEvent[]; last_seq: number; has_more: boolean };
