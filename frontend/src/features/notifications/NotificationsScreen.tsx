@@ -30,6 +30,15 @@ export default function NotificationsScreen() {
   const [onlyUnread, setOnlyUnread] = useState(false);
   const [loading, setLoading] = useState(true);
   const [error, setError] = useState<string | null>(null);
+  const [roomNames, setRoomNames] = useState<Map<number, string>>(new Map());
+
+  // Which room (case) each notification is about: names come from my rooms, access checked.
+  useEffect(() => {
+    api<{ results: { id: number; name: string }[] }>('GET', 'rooms').then(
+      (r) => setRoomNames(new Map(r.results.map((room) => [room.id, room.name]))),
+      () => undefined,
+    );
+  }, []);
 
   const adoptCount = useCallback((n: number) => {
     setUnread(n);
@@ -155,6 +164,10 @@ export default function NotificationsScreen() {
                     {n.title}
                   </span>
                 )}
+                {(() => {
+                  const room = n.target?.room ? roomNames.get(n.target.room) : undefined;
+                  return room && !n.title.includes(room) ? <span className="nc-item__room">{room}</span> : null;
+                })()}
                 <time dateTime={n.created_at} className="nc-item__time">
                   {when(n.created_at, lang)}
                 </time>

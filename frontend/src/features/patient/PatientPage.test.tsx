@@ -104,6 +104,26 @@ describe('PatientPage', () => {
     expect(posted[1].answers).toEqual({ pain: 7, fever: false });
   });
 
+  it('keeps the answers when sending is rate limited', async () => {
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === '/api/p/tok/responses' && init?.method === 'POST') {
+          return json({ code: 'rate_limited', message: 'x', details: { retry_after_seconds: 120 } }, 429);
+        }
+        return json(page);
+      }),
+    );
+    await render();
+    click('3');
+    click('Yes');
+    click('Send to my care team');
+    await act(async () => undefined);
+    expect(host.textContent).toContain('Please wait 2 minutes');
+    expect(host.querySelector('[data-testid="patient-form"]')).not.toBeNull();
+    expect(host.textContent).toContain('Your answer: 3 out of 10');
+  });
+
   it('switches language', async () => {
     vi.stubGlobal('fetch', vi.fn(async () => json(page)));
     await render();

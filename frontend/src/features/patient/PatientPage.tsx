@@ -268,8 +268,11 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
       onDone(withPhoto);
     } catch (e) {
       const f = classifyError(e);
-      if (f.kind === 'invalid' || f.kind === 'rate') {
+      if (f.kind === 'invalid') {
         onFatal(f);
+      } else if (f.kind === 'rate') {
+        // Keep what the patient entered: they can send it once the wait is over.
+        setSendError(`${t('rateTitle')}. ${t('rateText', { minutes: f.minutes })}`);
       } else if (f.kind === 'answers') {
         setProblems(Object.fromEntries(Object.keys(f.questions).map((k) => [k, 'server' as const])));
         setSendError(t('missingSome'));
