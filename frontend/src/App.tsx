@@ -15,12 +15,17 @@
 import { Component, lazy, Suspense, useEffect, type ComponentType, type ReactNode } from 'react';
 import { defineMessages, useT } from './i18n';
 import { navigate, useRoute } from './router';
-import { useSession } from './features/auth/session';
+import { onSignOut, useSession } from './features/auth/session';
 import LoginScreen from './features/auth/LoginScreen';
 import InboxScreen from './features/inbox/InboxScreen';
 import Shell from './features/inbox/Shell';
 import { addSentMessage, startStore, stopStore } from './store';
-import { startOutbox } from './outbox';
+import { clearOutbox, startOutbox } from './outbox';
+
+onSignOut(() => {
+  stopStore();
+  return clearOutbox();
+});
 
 type Loader<P> = () => Promise<{ default: ComponentType<P> }>;
 
@@ -158,7 +163,7 @@ export default function App() {
   useEffect(() => {
     if (me) {
       void startStore(me);
-      void startOutbox(addSentMessage);
+      void startOutbox(addSentMessage, me.id);
     } else if (me === null) {
       stopStore();
     }

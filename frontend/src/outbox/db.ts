@@ -13,6 +13,8 @@ export type OutboxItem = {
   /** The error code of a refusal (state failed), or of the last failed try. */
   error?: string;
   attempts: number;
+  /** Who queued it: only that person's session sends it. */
+  userId?: number | null;
   roomId?: number;
   text?: string;
   replyTo?: number | null;

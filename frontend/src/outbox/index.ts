@@ -39,6 +39,11 @@ const listeners = new Set<() => void>();
 let transport: Transport = httpTransport;
 let sentListener: (message: Message) => void = () => undefined;
 let orderCounter = 0;
+let currentUser: number | null = null;
+
+function ownItems(items: OutboxItem[]): OutboxItem[] {
+  return items.filter((item) => (item.userId ?? null) === currentUser);
+}
 
 function emit(next: Partial<Snapshot>): void {
   snapshot = { ...snapshot, ...next };
@@ -46,7 +51,7 @@ function emit(next: Partial<Snapshot>): void {
 }
 
 async function refresh(): Promise<void> {
-  const items = await allItems();
+  const items = ownItems(await allItems());
   emit({ items, loaded: true });
 }
 
@@ -93,6 +98,7 @@ export async function addMessage(input: { roomId: number; clientUuid: string; te
       createdAt: new Date().toISOString(),
       state: 'queued',
       attempts: 0,
+      userId: currentUser,
       roomId: input.roomId,
       text: input.text,
       replyTo: input.replyTo ?? null,
@@ -121,6 +127,7 @@ export async function addPhoto(input: {
       createdAt: new Date().toISOString(),
       state: 'queued',
       attempts: 0,
+      userId: currentUser,
       caseId: input.caseId,
       woundSiteId: input.woundSiteId ?? null,
       blob: input.blob,
@@ -182,7 +189,7 @@ async function run(): Promise<void> {
   const online = typeof navigator === 'undefined' || navigator.onLine !== false;
   if (!online) return;
   for (;;) {
-    const items = (await allItems()).filter((item) => item.state !== 'failed');
+    const items = ownItems(await allItems()).filter((item) => item.state !== 'failed');
     const item = items[0];
     if (!item) {
       retryAttempt = 0;
@@ -254,10 +261,30 @@ export async function discardItem(clientUuid: string): Promise<void> {
 
 let started = false;
 
-/** Loads the queue, re-queues what was in flight when the page closed, sends when online. */
-export async function startOutbox(onSent?: (message: Message) => void): Promise<void> {
+/** Forgets everything queued (signing out on a shared device: photos of patients stay nowhere). */
+export async function clearOutbox(): Promise<void> {
+  try {
+    for (const item of await allItems()) await deleteItem(item.clientUuid);
+  } catch {
+    // no IndexedDB: nothing stored
+  }
+  emit({ items: [], progress: {} });
+}
+
+/**
+ * Loads the queue of the signed-in person, re-queues what was in flight when the page
+ * closed, and sends when online.
+ */
+export async function startOutbox(onSent?: (message: Message) => void, userId: number | null = null): Promise<void> {
   if (onSent) sentListener = onSent;
-  if (started) return;
+  const userChanged = userId !== currentUser;
+  currentUser = userId;
+  if (started && !userChanged) return;
+  if (started) {
+    await refresh().catch(() => undefined);
+    void flush();
+    return;
+  }
   started = true;
   try {
     for (const item of await allItems()) {

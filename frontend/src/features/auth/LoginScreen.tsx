@@ -23,6 +23,10 @@ export default function LoginScreen() {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
+    if (!email.trim() || !password) {
+      setError(t('missing'));
+      return;
+    }
     setBusy(true);
     setError(null);
     try {
@@ -75,7 +79,7 @@ export default function LoginScreen() {
             onChange={(e) => setPassword(e.target.value)}
           />
         </label>
-        <button type="submit" className="primary wide" disabled={busy || !email || !password}>
+        <button type="submit" className="primary wide" disabled={busy}>
           {busy ? t('submitting') : t('submit')}
         </button>
         <label className="field inline">

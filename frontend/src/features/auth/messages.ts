@@ -11,6 +11,7 @@ export const messages = defineMessages({
     expired: 'Your session has ended. Sign in again to continue.',
     language: 'Language',
     signOut: 'Sign out',
+    missing: 'Enter your e-mail address and your password.',
   },
   fr: {
     title: 'Connexion',
@@ -22,6 +23,7 @@ export const messages = defineMessages({
     expired: 'Votre session a pris fin. Reconnectez-vous pour continuer.',
     language: 'Langue',
     signOut: 'Se déconnecter',
+    missing: 'Saisissez votre adresse e-mail et votre mot de passe.',
   },
   es: {
     title: 'Iniciar sesión',
@@ -33,5 +35,6 @@ export const messages = defineMessages({
     expired: 'Su sesión ha terminado. Vuelva a iniciar sesión para continuar.',
     language: 'Idioma',
     signOut: 'Cerrar sesión',
+    missing: 'Introduzca su correo electrónico y su contraseña.',
   },
 });
