@@ -245,14 +245,16 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
             </div>
           ) : null}
           {camera === 'on' || photo ? <Verdict check={check} t={t} /> : null}
-        </div>
-        <section className="media-panel card" aria-label={t('sendPhoto')}>
-          <div className="media-toolbar">
-            {camera === 'on' && !photo ? (
+          {camera === 'on' && !photo ? (
+            <div className="media-shutter">
               <button type="button" className="primary" onClick={() => void takePhoto()}>
                 {t('takePhoto')}
               </button>
-            ) : null}
+            </div>
+          ) : null}
+        </div>
+        <section className="media-panel card" aria-label={t('sendPhoto')}>
+          <div className="media-toolbar media-toolbar-optional">
             {photo ? (
               <button type="button" onClick={retake} disabled={sending}>
                 {t('retakePhoto')}
