@@ -34,7 +34,7 @@ function changeText(pct: number | null, t: T, lang: Lang): string {
   return t('larger', { pct: formatNumber(-pct, lang, 0) });
 }
 
-function Chart({ data, width, t, lang }: { data: Trajectory; width: number; t: T; lang: Lang }) {
+export function Chart({ data, width, t, lang }: { data: Trajectory; width: number; t: T; lang: Lang }) {
   const points = data.points
     .filter((p) => p.area_cm2 != null)
     .map((p) => ({ ...p, t: new Date(p.measured_at).getTime(), area: p.area_cm2 as number }));
