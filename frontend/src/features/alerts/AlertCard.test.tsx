@@ -47,6 +47,11 @@ function serve(permissions: string[]) {
       if (url === '/api/me') {
         return json({ id: 3, full_name: 'Dr Test', handle: 'test', email: 't@x', teams: [], language: 'en', permissions });
       }
+      if (url === '/api/cases') return json([{ id: 2, room: 6 }]);
+      if (url === '/api/cases/2/alerts') {
+        return json([{ ...message.data.alert, status: 'acknowledged', acknowledged_by: 8, acknowledged_at: '2026-01-05T11:00:00Z', acknowledge_note: 'Visit booked', raised_at: '2026-01-05T10:00:00Z' }]);
+      }
+      if (url === '/api/users/8') return json({ id: 8, full_name: 'Nadia Dubois' });
       if (url === '/api/alerts/7/acknowledge') {
         return json({
           ...message.data.alert,
@@ -98,6 +103,25 @@ describe('AlertCard', () => {
     expect(card.textContent).toContain('Acknowledged by you');
     expect(card.textContent).toContain('Called');
     expect([...card.querySelectorAll('button')].some((b) => b.textContent === 'Acknowledge')).toBe(false);
+  });
+
+  it('shows who acknowledged, when, and their note (read from the case alerts)', async () => {
+    serve([]);
+    await act(async () => {
+      await loadMe();
+    });
+    const acked = {
+      ...message,
+      room: 6,
+      data: { alert: { ...message.data.alert, status: 'acknowledged', acknowledged_by: 8, acknowledged_at: '2026-01-05T11:00:00Z' } },
+    };
+    await act(async () => root.render(<AlertCard message={acked} />));
+    await act(async () => undefined);
+    await act(async () => undefined);
+    const card = host.querySelector('[data-testid="alert"]')!;
+    expect(card.getAttribute('data-status')).toBe('acknowledged');
+    expect(card.textContent).toContain('Acknowledged by Nadia Dubois');
+    expect(card.textContent).toContain('Visit booked');
   });
 
   it('offers no button to those who may not acknowledge', async () => {

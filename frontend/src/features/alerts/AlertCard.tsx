@@ -1,7 +1,9 @@
 import { useEffect, useId, useState } from 'react';
 import { api, ApiError } from '../../api';
 import { errorText, useLang, useT } from '../../i18n';
+import { useRoute } from '../../router';
 import { useMe, userName } from '../settings/me';
+import { caseAlert, caseIdForRoom } from './caseAlerts';
 import { alertFigures, alertFlags, alertOf, newerAlert, type AlertData } from './describe';
 import { messages } from './messages';
 import './alerts.css';
@@ -9,6 +11,7 @@ import './alerts.css';
 /** The fields of a room message this card reads (the server's message serializer). */
 export interface AlertMessage {
   id: number;
+  room?: number;
   data: unknown;
   created_at: string;
 }
@@ -39,6 +42,28 @@ export default function AlertCard({ message }: { message: AlertMessage }) {
 
   const alert = fromMessage ? newerAlert(fromMessage, local) : null;
   const ackBy = alert?.acknowledged_by ?? null;
+  const route = useRoute();
+  const routeCase = route.name === 'case' ? Number(route.params.caseId) : null;
+
+  // The note of an acknowledgement is not in the room message: read it from the case's alerts.
+  const needNote = !!alert && alert.status === 'acknowledged' && alert.acknowledge_note === undefined;
+  const alertId = alert?.id;
+  const room = message.room;
+  useEffect(() => {
+    if (!needNote || alertId === undefined) return;
+    let live = true;
+    (async () => {
+      const caseId = routeCase ?? (room !== undefined ? await caseIdForRoom(room) : null);
+      if (!caseId) return;
+      const full = await caseAlert(caseId, alertId, true);
+      if (live && full && full.status === 'acknowledged') {
+        setLocal((prev) => ({ ...(prev ?? full), ...full, acknowledge_note: full.acknowledge_note ?? '' }));
+      }
+    })().catch(() => undefined);
+    return () => {
+      live = false;
+    };
+  }, [needNote, alertId, room, routeCase]);
 
   useEffect(() => {
     if (ackBy === null) return;
