@@ -181,6 +181,14 @@ export default function OutlineEditor(props: Props) {
         const len = next[ref.ring].length;
         props.onSelect({ ring: ref.ring, index: Math.min(ref.index, len - 1) });
       }
+    } else if (e.key === 'PageDown' || e.key === 'PageUp') {
+      // One tab stop for the whole outline: these move the selection along it.
+      e.preventDefault();
+      const flat = outline.flatMap((ring, r) => ring.map((_, i) => ({ ring: r, index: i })));
+      const at = flat.findIndex((p) => p.ring === ref.ring && p.index === ref.index);
+      const next = flat[(at + (e.key === 'PageDown' ? 1 : flat.length - 1)) % flat.length];
+      props.onSelect(next);
+      handleRefs.current.get(`${next.ring}:${next.index}`)?.focus();
     } else if (e.key === 'Escape') {
       props.onSelect(null);
     }
@@ -243,6 +251,7 @@ export default function OutlineEditor(props: Props) {
             ? outline.map((ring, ri) =>
                 ring.map(([x, y], i) => {
                   const isSel = selected?.ring === ri && selected.index === i;
+                  const tabStop = selected ? isSel : ri === 0 && i === 0;
                   return (
                     <circle
                       key={`${ri}:${i}`}
@@ -255,7 +264,7 @@ export default function OutlineEditor(props: Props) {
                       cx={x}
                       cy={y}
                       r={total > 80 ? r * 0.75 : r}
-                      tabIndex={0}
+                      tabIndex={tabStop ? 0 : -1}
                       role="button"
                       aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
                       aria-pressed={isSel}

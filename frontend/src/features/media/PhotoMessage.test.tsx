@@ -138,3 +138,18 @@ describe('the healing chart', () => {
     expect(doc.querySelectorAll('image')).toHaveLength(4);
   });
 });
+
+describe('in French', () => {
+  it('speaks French, with French number formatting', async () => {
+    const { setLang } = await import('../../i18n');
+    setLang('fr');
+    try {
+      const el = render({ photo, analysis: { state: 'done', reasons: [], advice: '' }, measurement });
+      expect(el.querySelector('[data-testid="wound-area"]')!.textContent).toBe('4,21 cm²');
+      expect(el.textContent).toContain('Validée par Dr Claire Martin');
+      expect(el.textContent).toContain('Bourgeonnement 70 %');
+    } finally {
+      setLang('en');
+    }
+  });
+});

@@ -107,7 +107,7 @@ export const messages = defineMessages({
     originalArea: 'Measured: {value} cm²',
     noArea: 'Draw at least three points.',
     keyboardHelp:
-      'Move points: drag them, or focus a point with Tab and use the arrow keys (Shift: 10 pixels); Delete removes it; double-click an edge to add a point. Redraw: draw around the wound without lifting. Click points: click around the wound, then Close outline.',
+      'Move points: drag them, or reach the outline with Tab, choose a point with Page Down / Page Up and move it with the arrow keys (Shift: 10 times further); Delete removes it; double-click an edge to add a point. Redraw: draw around the wound without lifting. Click points: click around the wound, then Close outline.',
     outlineCrosses: 'The outline crosses itself: fix it before saving.',
     noCalibration: 'This photo has no usable calibration sticker: it cannot be measured by hand.',
     notReviewable: 'This measurement is {status}: nothing left to decide.',
@@ -268,7 +268,7 @@ export const messages = defineMessages({
     originalArea: 'Mesurée : {value} cm²',
     noArea: 'Placez au moins trois points.',
     keyboardHelp:
-      'Déplacer les points : faites-les glisser, ou sélectionnez un point avec Tab et utilisez les flèches (Maj : 10 pixels) ; Suppr l’enlève ; double-cliquez sur un bord pour ajouter un point. Redessiner : tracez autour de la plaie sans lever le doigt. Cliquer des points : cliquez autour de la plaie, puis Fermer le contour.',
+      'Déplacer les points : faites-les glisser, ou atteignez le contour avec Tab, choisissez un point avec Page suivante / Page précédente et déplacez-le avec les flèches (Maj : 10 fois plus loin) ; Suppr l’enlève ; double-cliquez sur un bord pour ajouter un point. Redessiner : tracez autour de la plaie sans lever le doigt. Cliquer des points : cliquez autour de la plaie, puis Fermer le contour.',
     outlineCrosses: 'Le contour se croise : corrigez-le avant d’enregistrer.',
     noCalibration: 'Cette photo n’a pas de pastille d’étalonnage utilisable : elle ne peut pas être mesurée à la main.',
     notReviewable: 'Cette mesure est {status} : plus rien à décider.',
@@ -428,7 +428,7 @@ export const messages = defineMessages({
     originalArea: 'Medida: {value} cm²',
     noArea: 'Marque al menos tres puntos.',
     keyboardHelp:
-      'Mover puntos: arrástrelos, o seleccione un punto con Tab y use las flechas (Mayús: 10 píxeles); Supr lo elimina; haga doble clic en un borde para añadir un punto. Redibujar: trace alrededor de la herida sin levantar el dedo. Marcar puntos: haga clic alrededor de la herida y luego Cerrar el contorno.',
+      'Mover puntos: arrástrelos, o llegue al contorno con Tab, elija un punto con Av Pág / Re Pág y muévalo con las flechas (Mayús: 10 veces más); Supr lo elimina; haga doble clic en un borde para añadir un punto. Redibujar: trace alrededor de la herida sin levantar el dedo. Marcar puntos: haga clic alrededor de la herida y luego Cerrar el contorno.',
     outlineCrosses: 'El contorno se cruza consigo mismo: corríjalo antes de guardar.',
     noCalibration: 'Esta foto no tiene un adhesivo de calibración utilizable: no se puede medir a mano.',
     notReviewable: 'Esta medición está {status}: no queda nada por decidir.',
