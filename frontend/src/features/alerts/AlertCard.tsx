@@ -1,10 +1,10 @@
 import { useEffect, useId, useState } from 'react';
 import { api, ApiError } from '../../api';
 import { errorText, useLang, useT } from '../../i18n';
-import { useRoute } from '../../router';
+import { Link, useRoute } from '../../router';
 import { useMe, userName } from '../settings/me';
 import { caseAlert, caseIdForRoom } from './caseAlerts';
-import { alertFigures, alertFlags, alertOf, newerAlert, type AlertData } from './describe';
+import { alertFigures, alertFlags, alertLinks, alertOf, newerAlert, type AlertData } from './describe';
 import { messages } from './messages';
 import './alerts.css';
 
@@ -84,6 +84,7 @@ export default function AlertCard({ message }: { message: AlertMessage }) {
   const ruleText = (messages.en as Record<string, string>)[ruleKey] ? t(ruleKey) : t('ruleUnknown', { rule: alert.rule });
   const figures = alertFigures(alert, lang);
   const flags = alertFlags(alert);
+  const links = alertLinks(alert);
   const acknowledged = alert.status === 'acknowledged';
   const canAcknowledge = !acknowledged && !!me?.permissions.includes('alert.acknowledge');
   const urgent = alert.severity === 'urgent';
@@ -144,6 +145,12 @@ export default function AlertCard({ message }: { message: AlertMessage }) {
             <li>{t('figReported', { flags: flags.map((f) => t(`flag_${f}` as Key)).join(', ') })}</li>
           )}
         </ul>
+      )}
+      {(links.chart || links.measurement) && (
+        <p className="alert-card__links">
+          {links.measurement && <Link to={links.measurement}>{t('openMeasurement')}</Link>}
+          {links.chart && <Link to={links.chart}>{t('openChart')}</Link>}
+        </p>
       )}
       {alert.detail && (
         <details className="alert-card__detail">

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { alertFigures, alertFlags, alertOf, newerAlert } from './describe';
+import { alertFigures, alertFlags, alertLinks, alertOf, newerAlert } from './describe';
 
 const stalled = {
   rule: 'stalled_healing',
@@ -70,5 +70,16 @@ describe('alertOf / newerAlert', () => {
     expect(newerAlert(fromMessage, local).status).toBe('acknowledged');
     const updated = { ...fromMessage, status: 'acknowledged', acknowledged_by: 2, acknowledged_at: '2026-01-01T00:00:00Z' };
     expect(newerAlert(updated, local).acknowledge_note).toBe('called');
+  });
+});
+
+describe('alertLinks', () => {
+  it('points at the chart and the latest measurement', () => {
+    expect(alertLinks({ evidence: { wound_site: 4, previous: { measurement: 8 }, latest: { measurement: 9 } } })).toEqual({
+      chart: '/wound-sites/4/chart',
+      measurement: '/measurements/9/review',
+    });
+    expect(alertLinks({ evidence: { wound_site: 4, at_weeks: { measurement: 12 } } }).measurement).toBe('/measurements/12/review');
+    expect(alertLinks({ evidence: { flags: ['fever'] } })).toEqual({ chart: null, measurement: null });
   });
 });

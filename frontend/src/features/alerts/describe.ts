@@ -186,3 +186,15 @@ export function newerAlert(fromMessage: AlertData, local: AlertData | null): Ale
   }
   return local.status === 'acknowledged' ? local : fromMessage;
 }
+
+/** Where the data an alert fired on can be looked at: the healing chart, the measurement. */
+export function alertLinks(alert: Pick<AlertData, 'evidence'>): { chart: string | null; measurement: string | null } {
+  const ev = obj(alert.evidence);
+  const site = num(ev.wound_site);
+  const latest = point(ev.latest ?? ev.at_weeks) as Point & { measurement?: unknown };
+  const measurement = num(latest.measurement);
+  return {
+    chart: site !== null ? `/wound-sites/${site}/chart` : null,
+    measurement: measurement !== null ? `/measurements/${measurement}/review` : null,
+  };
+}
