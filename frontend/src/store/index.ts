@@ -222,7 +222,9 @@ function onVisible(): void {
 export async function startStore(me: Me): Promise<void> {
   if (started) return;
   started = true;
-  store = { data: initialState(me.id), connection: 'reconnecting', casesByRoom: {}, typing: {}, roomsError: null };
+  const online = typeof navigator === 'undefined' || navigator.onLine !== false;
+  store = { data: initialState(me.id), connection: online ? 'reconnecting' : 'offline', casesByRoom: {}, typing: {}, roomsError: null };
+  offlineSince = Date.now();
   emit();
   socket = new Socket({
     lastSeq: () => (store.data.roomsLoaded ? store.data.lastSeq : null),

@@ -91,7 +91,7 @@ export default function InboxScreen() {
       )}
       {!loaded && error && (
         <div className="error" role="alert">
-          {t('loadFailed')}{' '}
+          {error === 'network_error' ? t('offline') : t('loadFailed')}{' '}
           <button type="button" className="link" onClick={() => void loadRooms().catch(() => undefined)}>
             {t('retry')}
           </button>

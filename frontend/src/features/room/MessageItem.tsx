@@ -70,7 +70,7 @@ function MessageItemImpl({ message, meId, myHandle, grouped, onReply }: Props) {
 
   if (message.kind === 'system') {
     return (
-      <li className="msg system" data-testid="message" data-message-id={message.id} data-client-uuid={message.client_uuid ?? ''} data-state="sent">
+      <li className="msg system" id={`message-${message.id}`} data-testid="message" data-message-id={message.id} data-client-uuid={message.client_uuid ?? ''} data-state="sent">
         <span>{message.body}</span> <time dateTime={message.created_at}>{shortTime(message.created_at, lang)}</time>
       </li>
     );
@@ -122,6 +122,7 @@ function MessageItemImpl({ message, meId, myHandle, grouped, onReply }: Props) {
       className={
         'msg' + (mine ? ' mine' : '') + (grouped ? ' grouped' : '') + (mentionsMe ? ' mentions-me' : '') + (message.is_deleted ? ' deleted' : '')
       }
+      id={`message-${message.id}`}
       data-testid="message"
       data-message-id={message.id}
       data-client-uuid={message.client_uuid ?? ''}

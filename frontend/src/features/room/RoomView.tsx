@@ -90,6 +90,19 @@ export default function RoomView({ roomId, side, sideLabel, title, subtitle }: P
     }
   }, [messages, pending.length]);
 
+  // A link to one message (#message-ID, from a notification): show it once it is loaded.
+  const jumped = useRef<string | null>(null);
+  useEffect(() => {
+    const hash = window.location.hash;
+    if (!hash.startsWith('#message-') || jumped.current === hash || !messages) return;
+    const el = document.getElementById(hash.slice(1));
+    if (!el) return;
+    jumped.current = hash;
+    atBottom.current = false;
+    el.scrollIntoView({ block: 'center' });
+    el.classList.add('highlight');
+  }, [messages]);
+
   // Mark read what is shown while the view is at the bottom and the page visible.
   const lastSeq = messages && messages.length > 0 ? messages[messages.length - 1].seq : 0;
   const maybeMarkRead = useCallback(() => {
