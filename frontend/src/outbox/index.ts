@@ -6,6 +6,7 @@
 import { useMemo, useSyncExternalStore } from 'react';
 import { api, ApiError, upload } from '../api';
 import type { Message } from '../store/types';
+import { roomOfCase } from '../store';
 import { allItems, deleteItem, getItem, putItem, type OutboxItem } from './db';
 
 export type { OutboxItem, OutboxState } from './db';
@@ -134,7 +135,7 @@ export async function addPhoto(input: {
       filename: input.filename,
       note: input.note?.trim() || undefined,
       noteUuid: input.note?.trim() ? newClientUuid() : undefined,
-      roomId: input.roomId,
+      roomId: input.roomId ?? roomOfCase(input.caseId),
     });
   }
   await refresh();

@@ -276,6 +276,12 @@ export function stopStore(): void {
   emit();
 }
 
+/** The room of a case, when the inbox knows it. */
+export function roomOfCase(caseId: number): number | undefined {
+  for (const c of Object.values(store.casesByRoom)) if (c.id === caseId) return c.room;
+  return undefined;
+}
+
 // --- reads and commands --------------------------------------------------------------------------
 
 export async function loadTimeline(roomId: number): Promise<void> {
