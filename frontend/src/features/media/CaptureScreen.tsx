@@ -72,6 +72,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
   const [photo, setPhoto] = useState<{ blob: Blob; name: string; url: string } | null>(null);
   const [sending, setSending] = useState(false);
   const [sendError, setSendError] = useState<string | null>(null);
+  const [previewFailed, setPreviewFailed] = useState(false);
   const videoRef = useRef<HTMLVideoElement>(null);
   const streamRef = useRef<MediaStream | null>(null);
   const stopLoopRef = useRef<(() => void) | null>(null);
@@ -162,6 +163,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
   const usePhoto = async (blob: Blob, name: string) => {
     stopCamera();
     setSendError(null);
+    setPreviewFailed(false);
     setPhoto({ blob, name, url: URL.createObjectURL(blob) });
     // One check of the photo itself (not possible for a format the browser cannot decode).
     setCheck({ state: 'checking' });
@@ -222,7 +224,13 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
       <div className="media-two-col">
         <div className="media-camera">
           {photo ? (
-            <img src={photo.url} alt={t('photoToSend')} />
+            previewFailed ? (
+              <div className="media-camera-empty">
+                <p>{t('previewUnavailable')}</p>
+              </div>
+            ) : (
+              <img src={photo.url} alt={t('photoToSend')} onError={() => setPreviewFailed(true)} />
+            )
           ) : (
             <video ref={videoRef} playsInline muted autoPlay aria-label={t('cameraPreview')} hidden={camera !== 'on'} />
           )}

@@ -257,7 +257,7 @@ export default function ReviewScreen(props: { measurementId?: number }) {
                   </label>
                 ))}
               </fieldset>
-              <p className="muted">{t('keyboardHelp')}</p>
+              <p className="muted">{t(tool === 'points' ? 'helpPoints' : tool === 'freehand' ? 'helpFreehand' : 'helpPolygon')}</p>
               <div className="media-toolbar">
                 {tool === 'polygon' ? (
                   <>

@@ -106,8 +106,10 @@ export const messages = defineMessages({
     liveArea: 'Area now: {value} cm²',
     originalArea: 'Measured: {value} cm²',
     noArea: 'Draw at least three points.',
-    keyboardHelp:
-      'Move points: drag them, or reach the outline with Tab, choose a point with Page Down / Page Up and move it with the arrow keys (Shift: 10 times further); Delete removes it; double-click an edge to add a point. Redraw: draw around the wound without lifting. Click points: click around the wound, then Close outline.',
+    helpPoints:
+      'Drag a point, or reach the outline with Tab, choose a point with Page Down / Page Up and move it with the arrow keys (Shift: 10 times further). Delete removes it; double-click an edge to add a point. Zoomed in, drag the photo to move around.',
+    helpFreehand: 'Draw around the wound in one stroke, without lifting: it replaces the outline.',
+    helpPolygon: 'Click around the wound edge, point by point, then Close outline (or click the first point again).',
     outlineCrosses: 'The outline crosses itself: fix it before saving.',
     noCalibration: 'This photo has no usable calibration sticker: it cannot be measured by hand.',
     notReviewable: 'This measurement is {status}: nothing left to decide.',
@@ -157,6 +159,7 @@ export const messages = defineMessages({
     wholePhoto: 'Whole photo',
     fitOutline: 'Fit the wound',
     areaIs: 'Area: {value} cm²',
+    previewUnavailable: 'This browser cannot show this photo format; it will still be sent.',
     wound_diabetic_foot_ulcer: 'Diabetic foot ulcer',
     wound_pressure_injury: 'Pressure injury',
     wound_venous_ulcer: 'Venous leg ulcer',
@@ -267,8 +270,10 @@ export const messages = defineMessages({
     liveArea: 'Surface actuelle : {value} cm²',
     originalArea: 'Mesurée : {value} cm²',
     noArea: 'Placez au moins trois points.',
-    keyboardHelp:
-      'Déplacer les points : faites-les glisser, ou atteignez le contour avec Tab, choisissez un point avec Page suivante / Page précédente et déplacez-le avec les flèches (Maj : 10 fois plus loin) ; Suppr l’enlève ; double-cliquez sur un bord pour ajouter un point. Redessiner : tracez autour de la plaie sans lever le doigt. Cliquer des points : cliquez autour de la plaie, puis Fermer le contour.',
+    helpPoints:
+      'Faites glisser un point, ou atteignez le contour avec Tab, choisissez un point avec Page suivante / Page précédente et déplacez-le avec les flèches (Maj : 10 fois plus loin). Suppr l’enlève ; double-cliquez sur un bord pour ajouter un point. Agrandie, faites glisser la photo pour vous déplacer.',
+    helpFreehand: 'Tracez autour de la plaie d’un seul geste, sans lever le doigt : le tracé remplace le contour.',
+    helpPolygon: 'Cliquez point par point le long du bord de la plaie, puis Fermer le contour (ou cliquez de nouveau sur le premier point).',
     outlineCrosses: 'Le contour se croise : corrigez-le avant d’enregistrer.',
     noCalibration: 'Cette photo n’a pas de pastille d’étalonnage utilisable : elle ne peut pas être mesurée à la main.',
     notReviewable: 'Cette mesure est {status} : plus rien à décider.',
@@ -317,6 +322,7 @@ export const messages = defineMessages({
     wholePhoto: 'Photo entière',
     fitOutline: 'Cadrer la plaie',
     areaIs: 'Surface : {value} cm²',
+    previewUnavailable: 'Ce navigateur ne peut pas afficher ce format de photo ; elle sera quand même envoyée.',
     wound_diabetic_foot_ulcer: 'Ulcère du pied diabétique',
     wound_pressure_injury: 'Escarre',
     wound_venous_ulcer: 'Ulcère veineux de jambe',
@@ -427,8 +433,10 @@ export const messages = defineMessages({
     liveArea: 'Área actual: {value} cm²',
     originalArea: 'Medida: {value} cm²',
     noArea: 'Marque al menos tres puntos.',
-    keyboardHelp:
-      'Mover puntos: arrástrelos, o llegue al contorno con Tab, elija un punto con Av Pág / Re Pág y muévalo con las flechas (Mayús: 10 veces más); Supr lo elimina; haga doble clic en un borde para añadir un punto. Redibujar: trace alrededor de la herida sin levantar el dedo. Marcar puntos: haga clic alrededor de la herida y luego Cerrar el contorno.',
+    helpPoints:
+      'Arrastre un punto, o llegue al contorno con Tab, elija un punto con Av Pág / Re Pág y muévalo con las flechas (Mayús: 10 veces más). Supr lo elimina; haga doble clic en un borde para añadir un punto. Con la foto ampliada, arrástrela para desplazarse.',
+    helpFreehand: 'Trace alrededor de la herida de un solo trazo, sin levantar el dedo: sustituye el contorno.',
+    helpPolygon: 'Haga clic punto por punto a lo largo del borde de la herida y luego Cerrar el contorno (o vuelva a hacer clic en el primer punto).',
     outlineCrosses: 'El contorno se cruza consigo mismo: corríjalo antes de guardar.',
     noCalibration: 'Esta foto no tiene un adhesivo de calibración utilizable: no se puede medir a mano.',
     notReviewable: 'Esta medición está {status}: no queda nada por decidir.',
@@ -477,6 +485,7 @@ export const messages = defineMessages({
     wholePhoto: 'Foto completa',
     fitOutline: 'Encuadrar la herida',
     areaIs: 'Área: {value} cm²',
+    previewUnavailable: 'Este navegador no puede mostrar este formato de foto; se enviará igualmente.',
     wound_diabetic_foot_ulcer: 'Úlcera de pie diabético',
     wound_pressure_injury: 'Lesión por presión',
     wound_venous_ulcer: 'Úlcera venosa de pierna',
