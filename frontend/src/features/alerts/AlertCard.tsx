@@ -131,7 +131,7 @@ export default function AlertCard({ message }: { message: AlertMessage }) {
             </span>
           </p>
           <h3 className="alert-card__title" id={titleId}>
-            {t('alert')}: {ruleText}
+            {t('alertTitle', { rule: ruleText })}
           </h3>
         </div>
       </header>

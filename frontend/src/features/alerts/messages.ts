@@ -2,7 +2,7 @@ import { defineMessages } from '../../i18n';
 
 export const messages = defineMessages({
   en: {
-    alert: 'Alert',
+    alertTitle: 'Alert: {rule}',
     rule_stalled_healing: 'Healing may be stalled',
     rule_deterioration: 'Wound area increased',
     rule_necrosis: 'New or increased necrosis',
@@ -44,7 +44,7 @@ export const messages = defineMessages({
     ackFailed: 'Could not acknowledge: {error}',
   },
   fr: {
-    alert: 'Alerte',
+    alertTitle: 'Alerte : {rule}',
     rule_stalled_healing: 'La cicatrisation stagne peut-être',
     rule_deterioration: 'La surface de la plaie a augmenté',
     rule_necrosis: 'Nécrose nouvelle ou en hausse',
@@ -86,7 +86,7 @@ export const messages = defineMessages({
     ackFailed: 'Prise en compte impossible : {error}',
   },
   es: {
-    alert: 'Alerta',
+    alertTitle: 'Alerta: {rule}',
     rule_stalled_healing: 'La cicatrización puede estar estancada',
     rule_deterioration: 'La superficie de la herida aumentó',
     rule_necrosis: 'Necrosis nueva o en aumento',

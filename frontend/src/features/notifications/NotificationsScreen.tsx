@@ -20,6 +20,12 @@ function when(iso: string, locale: string): string {
     : d.toLocaleString(locale, { day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' });
 }
 
+/** The server's generic alert titles (stored in English), shown in the reader's language. */
+const GENERIC_TITLES: Record<string, Key> = {
+  'New alert': 'title_new_alert',
+  'New urgent alert': 'title_new_urgent_alert',
+};
+
 /** The notification centre: mentions, alerts, assignments, measurements; push settings. */
 export default function NotificationsScreen() {
   const t = useT(messages);
@@ -143,6 +149,7 @@ export default function NotificationsScreen() {
           const href = targetHref(n.target);
           const kindKey = `kind_${n.kind}` as Key;
           const kind = (messages.en as Record<string, string>)[kindKey] ? t(kindKey) : n.kind;
+          const title = GENERIC_TITLES[n.title] ? t(GENERIC_TITLES[n.title]) : n.title;
           return (
             <li
               key={n.id}
@@ -156,12 +163,12 @@ export default function NotificationsScreen() {
                 {href ? (
                   <Link to={href} className="nc-item__title" onClick={() => void markRead(n)}>
                     {!n.read_at && <span className="visually-hidden">{t('unread')}: </span>}
-                    {n.title}
+                    {title}
                   </Link>
                 ) : (
                   <span className="nc-item__title">
                     {!n.read_at && <span className="visually-hidden">{t('unread')}: </span>}
-                    {n.title}
+                    {title}
                   </span>
                 )}
                 {(() => {

@@ -2,6 +2,8 @@ import { defineMessages } from '../../i18n';
 
 export const messages = defineMessages({
   en: {
+    title_new_alert: 'New alert',
+    title_new_urgent_alert: 'New urgent alert',
     title: 'Notifications',
     unreadCount: '{count} unread',
     allRead: 'All read',
@@ -50,6 +52,8 @@ export const messages = defineMessages({
     saveFailed: 'Not saved: {error}',
   },
   fr: {
+    title_new_alert: 'Nouvelle alerte',
+    title_new_urgent_alert: 'Nouvelle alerte urgente',
     title: 'Notifications',
     unreadCount: '{count} non lue(s)',
     allRead: 'Tout est lu',
@@ -98,6 +102,8 @@ export const messages = defineMessages({
     saveFailed: 'Non enregistré : {error}',
   },
   es: {
+    title_new_alert: 'Nueva alerta',
+    title_new_urgent_alert: 'Nueva alerta urgente',
     title: 'Notificaciones',
     unreadCount: '{count} sin leer',
     allRead: 'Todo leído',
