@@ -180,7 +180,12 @@ export default function NotificationsScreen() {
                 </time>
               </div>
               {!n.read_at && (
-                <button type="button" className="nc-item__read" onClick={() => void markRead(n)}>
+                <button
+                  type="button"
+                  className="nc-item__read"
+                  aria-label={`${t('markRead')}: ${title}`}
+                  onClick={() => void markRead(n)}
+                >
                   {t('markRead')}
                 </button>
               )}
