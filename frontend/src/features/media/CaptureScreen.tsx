@@ -303,6 +303,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
             </button>
           </div>
           {!photo ? <p className="muted">{t('noPhotoYet')}</p> : null}
+          {photo && check.state === 'done' && check.verdict.verdict === 'retake' ? <p className="notice">{t('sendAnyway')}</p> : null}
           {sendError ? (
             <p className="error" role="alert">
               {sendError}

@@ -97,6 +97,31 @@ export default function ReviewScreen(props: { measurementId?: number }) {
     void load();
   }, [load]);
 
+  // A corrected or drawn outline gets its tissue shares a moment later (computed from the
+  // image after the save): look again a few times until they are there.
+  const pendingId =
+    measurement != null && measurement.tissue.granulation == null && measurement.status !== 'rejected' ? measurement.id : null;
+  useEffect(() => {
+    if (pendingId == null) return;
+    let tries = 0;
+    const timer = setInterval(() => {
+      tries += 1;
+      if (tries > 10) {
+        clearInterval(timer);
+        return;
+      }
+      api<Measurement>('GET', `measurements/${pendingId}`)
+        .then((m) => {
+          if (m.tissue.granulation != null) {
+            clearInterval(timer);
+            setMeasurement(m);
+          }
+        })
+        .catch(() => clearInterval(timer));
+    }, 2000);
+    return () => clearInterval(timer);
+  }, [pendingId]);
+
   const original = measurement?.outline ?? null;
   const modified = useMemo(() => JSON.stringify(outline) !== JSON.stringify(original ?? []), [outline, original]);
   const homography = photo?.homography_image_to_mm ?? null;
