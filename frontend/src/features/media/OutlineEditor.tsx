@@ -6,6 +6,7 @@ import {
   insertPoint,
   movePoint,
   nearestEdge,
+  nearestPoint,
   nudge,
   removePoint,
   simplifyRing,
@@ -45,12 +46,21 @@ interface Props {
   zoomLabels: { zoomIn: string; zoomOut: string; whole: string; fit: string };
 }
 
+/** Keep receiving a pointer's moves outside the element (no pointer to capture: no matter). */
+function capture(el: Element | null, pointerId: number): void {
+  try {
+    el?.setPointerCapture?.(pointerId);
+  } catch {
+    // a pointer already gone
+  }
+}
+
 export default function OutlineEditor(props: Props) {
   const { width, height, outline, tool, pending, selected } = props;
   const svgRef = useRef<SVGSVGElement>(null);
   const wrapRef = useRef<HTMLDivElement>(null);
   const [box, setBox] = useState(0); // the editor's width on screen
-  const [view, setView] = useState<View>(() => fitView(largestRing(outline), width, height));
+  const [view, setView] = useState<View>(() => fitView(largestRing(outline), width, height, 0.6));
   const scale = box > 0 ? box / view.w : 1; // screen px per image px
   const drag = useRef<{ ref: PointRef; pointer: number } | null>(null);
   const pan = useRef<{ pointer: number; from: Point; view: View } | null>(null);
@@ -95,7 +105,7 @@ export default function OutlineEditor(props: Props) {
     if (tool !== 'points' || props.readOnly) return;
     e.preventDefault();
     e.stopPropagation();
-    (e.currentTarget as Element).setPointerCapture?.(e.pointerId);
+    capture(e.currentTarget, e.pointerId);
     drag.current = { ref, pointer: e.pointerId };
     props.onSelect(ref);
     (e.currentTarget as SVGCircleElement).focus();
@@ -103,10 +113,21 @@ export default function OutlineEditor(props: Props) {
 
   const onDown = (e: PointerEvent<SVGSVGElement>) => {
     if (e.button !== 0 && e.pointerType === 'mouse') return;
+    if (tool === 'points' && !props.readOnly) {
+      // A finger is wider than a handle: the nearest point within reach is the one dragged.
+      const ref = nearestPoint(outline, toImage(e), (e.pointerType === 'touch' ? 24 : 12) / scale);
+      if (ref) {
+        e.preventDefault();
+        capture(svgRef.current, e.pointerId);
+        drag.current = { ref, pointer: e.pointerId };
+        props.onSelect(ref);
+        return;
+      }
+    }
     if (props.readOnly || tool === 'points') {
       // Drag the photo around when zoomed in.
       if (view.w < width) {
-        svgRef.current?.setPointerCapture?.(e.pointerId);
+        capture(svgRef.current, e.pointerId);
         pan.current = { pointer: e.pointerId, from: [e.clientX, e.clientY], view };
       }
       props.onSelect(null);
@@ -114,7 +135,7 @@ export default function OutlineEditor(props: Props) {
     }
     if (tool === 'freehand') {
       e.preventDefault();
-      svgRef.current?.setPointerCapture?.(e.pointerId);
+      capture(svgRef.current, e.pointerId);
       setStroke([inside(toImage(e))]);
     } else if (tool === 'polygon') {
       e.preventDefault();

@@ -244,8 +244,10 @@ export default function ReviewScreen(props: { measurementId?: number }) {
         </div>
         <section className="media-panel card" aria-label={t('reviewTitle')}>
           <p className="media-live-area" aria-live="polite">
-            {live
-              ? t(modified || pending.length ? 'liveArea' : 'areaIs', { value: formatArea(live.areaCm2, lang) })
+            {/* Unchanged, the server's figure (an automatic one comes from the pixels, not the
+                simplified outline); while editing, the outline's area through the homography. */}
+            {live && (modified || pending.length > 0)
+              ? t('liveArea', { value: formatArea(live.areaCm2, lang) })
               : measurement?.area_cm2 != null
                 ? t('areaIs', { value: formatArea(measurement.area_cm2, lang) })
                 : homography
