@@ -2,7 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../api';
 import { describeError, useLang, useT } from '../../i18n';
 import { Link } from '../../router';
-import { onEvent } from '../../store';
+import { onEvent, useConnection } from '../../store';
 import { hasPermission, useMe } from '../auth/session';
 import { caseMessages } from './caseMessages';
 import RoomView from './RoomView';
@@ -134,29 +134,45 @@ function CasePanel({ detail, alerts }: { detail: CaseDetail; alerts: Alert[] }) 
   );
 }
 
+// The last answer per case, so a case opened before still shows while offline.
+const detailCache = new Map<number, CaseDetail>();
+const alertsCache = new Map<number, Alert[]>();
+
 export default function CaseScreen({ caseId }: { caseId: number }) {
   const t = useT(caseMessages);
   const { lang } = useLang();
-  const [detail, setDetail] = useState<CaseDetail | null>(null);
-  const [alerts, setAlerts] = useState<Alert[]>([]);
+  const connection = useConnection();
+  const [detail, setDetail] = useState<CaseDetail | null>(() => detailCache.get(caseId) ?? null);
+  const [alerts, setAlerts] = useState<Alert[]>(() => alertsCache.get(caseId) ?? []);
   const [error, setError] = useState<string | null>(null);
 
   const load = useCallback(() => {
     api<CaseDetail>('GET', `cases/${caseId}`)
       .then((d) => {
+        detailCache.set(caseId, d);
         setDetail(d);
         setError(null);
       })
       .catch((err: unknown) => setError(describeError(err, lang)));
     api<Alert[] | { results: Alert[] }>('GET', `cases/${caseId}/alerts?status=open`)
-      .then((a) => setAlerts(Array.isArray(a) ? a : a.results))
-      .catch(() => setAlerts([]));
+      .then((a) => {
+        const list = Array.isArray(a) ? a : a.results;
+        alertsCache.set(caseId, list);
+        setAlerts(list);
+      })
+      .catch(() => undefined);
   }, [caseId, lang]);
 
   useEffect(() => {
-    setDetail(null);
+    setDetail(detailCache.get(caseId) ?? null);
+    setAlerts(alertsCache.get(caseId) ?? []);
     load();
-  }, [load]);
+  }, [load, caseId]);
+
+  // Back online: refresh what may have changed meanwhile.
+  useEffect(() => {
+    if (connection === 'online') load();
+  }, [connection, load]);
 
   // Keep the panel current: wound sites, case changes and alert decisions arrive as events.
   const roomId = detail?.room;
@@ -180,8 +196,9 @@ export default function CaseScreen({ caseId }: { caseId: number }) {
         <p className="error" role="alert">
           {error}
         </p>
+        <p>{t('loadFailed')}</p>
         <button type="button" onClick={load}>
-          {t('loadFailed')}
+          {t('retry')}
         </button>
       </main>
     );
