@@ -126,3 +126,23 @@ describe('outbox', () => {
     expect(await allItems()).toEqual([]);
   });
 });
+
+describe('outbox ownership', () => {
+  it('sends only the signed-in person’s items and forgets everything at sign-out', async () => {
+    const { transport, calls } = recordingTransport();
+    Object.defineProperty(globalThis, 'navigator', { value: { onLine: false }, configurable: true });
+    const { startOutbox, clearOutbox } = await import('./index');
+    await startOutbox(undefined, 41);
+    configureOutbox({ transport });
+    await addMessage({ roomId: 1, clientUuid: 'mine', text: 'from 41' });
+    await startOutbox(undefined, 42);
+    expect(getOutbox().items).toEqual([]);
+    Object.defineProperty(globalThis, 'navigator', { value: { onLine: true }, configurable: true });
+    await flush();
+    expect(calls).toEqual([]);
+    expect((await allItems()).map((i) => i.clientUuid)).toEqual(['mine']);
+    await clearOutbox();
+    expect(await allItems()).toEqual([]);
+    await startOutbox(undefined, null);
+  });
+});
