@@ -129,7 +129,7 @@ function MessageItemImpl({ message, meId, myHandle, grouped, onReply }: Props) {
       data-state="sent"
       data-kind={message.kind}
     >
-      <div className="msg-head" hidden={grouped}>
+      <div className={grouped ? 'msg-head visually-hidden' : 'msg-head'}>
         <span className="msg-author">{author}</span>
         <time className="msg-time" dateTime={message.created_at} title={fullTime(message.created_at, lang)}>
           {shortTime(message.created_at, lang)}
