@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../../api';
 import { describeError, useLang, useT } from '../../i18n';
 import { Link } from '../../router';
@@ -10,6 +10,8 @@ import { Composer } from './Composer';
 import { MessageItem, QueuedItem } from './MessageItem';
 import { roomMessages } from './messages';
 import './room.css';
+
+const MembersDialog = lazy(() => import('../directory/MembersDialog'));
 
 const GROUP_WITHIN_MS = 5 * 60 * 1000;
 
@@ -41,6 +43,7 @@ export default function RoomView({ roomId, side, sideLabel, title, subtitle }: P
   const [notFound, setNotFound] = useState(false);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const [replyTo, setReplyTo] = useState<Message | null>(null);
+  const [showMembers, setShowMembers] = useState(false);
   const scroller = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
   const prepend = useRef<{ height: number; top: number } | null>(null);
@@ -182,7 +185,17 @@ export default function RoomView({ roomId, side, sideLabel, title, subtitle }: P
             <h1 id="room-title">{title ?? room?.name ?? '…'}</h1>
             <p className="muted">{subtitle ?? (room ? [room.topic, t('members', { count: room.member_count })].filter(Boolean).join(' · ') : '')}</p>
           </div>
+          {room && room.kind !== 'case' && (
+            <button type="button" className="room-members-button" onClick={() => setShowMembers(true)}>
+              {t('membersButton')}
+            </button>
+          )}
         </div>
+        {showMembers && room && (
+          <Suspense fallback={null}>
+            <MembersDialog room={room} onClose={() => setShowMembers(false)} />
+          </Suspense>
+        )}
         <div className="timeline" ref={scroller} onScroll={onScroll} tabIndex={0} aria-label={t('timeline')}>
           <div ref={topSentinel} />
           {timeline?.loaded && timeline.hasMoreBefore && (
