@@ -16,7 +16,7 @@ import { Component, lazy, Suspense, useEffect, type ComponentType, type ReactNod
 import { defineMessages, useT } from './i18n';
 import { navigate, useRoute } from './router';
 import { onSignOut, useSession } from './features/auth/session';
-import LoginScreen from './features/auth/LoginScreen';
+import LoginScreen, { safeNext } from './features/auth/LoginScreen';
 import InboxScreen from './features/inbox/InboxScreen';
 import Shell from './features/inbox/Shell';
 import { addSentMessage, startStore, stopStore } from './store';
@@ -183,8 +183,7 @@ export default function App() {
   if (me === undefined) return <Loading />;
   if (route.name === 'login') {
     if (me) {
-      const next = route.query.get('next');
-      return <Redirect to={next && next.startsWith('/') && !next.startsWith('//') ? next : '/'} />;
+      return <Redirect to={safeNext(route.query.get('next'))} />;
     }
     return <LoginScreen />;
   }

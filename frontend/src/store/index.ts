@@ -138,7 +138,11 @@ function fetchMissingRooms(): void {
     if (missingInFlight.has(roomId)) continue;
     missingInFlight.add(roomId);
     api<Room>('GET', `rooms/${roomId}`)
-      .then((room) => setData((data) => upsertRoom(data, room)))
+      .then((room) => {
+        setData((data) => upsertRoom(data, room));
+        // A new case's room: the inbox needs its patient and alerts.
+        if (room.kind === 'case') void loadCases();
+      })
       .catch(() => undefined)
       .finally(() => missingInFlight.delete(roomId));
   }
