@@ -1,5 +1,5 @@
 import type { ReactNode } from 'react';
-import { Link, useRoute } from '../../router';
+import { Link, navigate, useRoute } from '../../router';
 import { useT } from '../../i18n';
 import { signOut } from '../auth/session';
 import { shellMessages } from './messages';
@@ -69,7 +69,7 @@ export default function Shell({ children }: { children: ReactNode }) {
           <button
             type="button"
             onClick={() => {
-              void signOut();
+              void signOut().then(() => navigate('/login', { replace: true }));
             }}
           >
             <Icon d="M9 21H5a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2h4M16 17l5-5-5-5M21 12H9" />
