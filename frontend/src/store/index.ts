@@ -214,7 +214,10 @@ function onBrowserOffline(): void {
   socket?.drop();
 }
 
+let wakeRoomsRetry: (() => void) | null = null;
+
 function onBrowserOnline(): void {
+  wakeRoomsRetry?.();
   socket?.nudge();
   void catchUp();
 }
@@ -260,7 +263,15 @@ export async function startStore(me: Me): Promise<void> {
       break;
     } catch (error) {
       if (error instanceof ApiError && error.status === 401) return;
-      await new Promise((resolve) => setTimeout(resolve, Math.min(30000, 1000 * 2 ** attempt)));
+      // Wait for the backoff, or less when the browser says it is back online.
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(30000, 1000 * 2 ** attempt));
+        wakeRoomsRetry = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      wakeRoomsRetry = null;
     }
   }
   if (started) socket.start();
