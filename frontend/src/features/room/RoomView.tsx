@@ -1,4 +1,4 @@
-import { lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Fragment, lazy, Suspense, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { ApiError } from '../../api';
 import { describeError, useLang, useT } from '../../i18n';
 import { Link } from '../../router';
@@ -19,6 +19,14 @@ function isGrouped(previous: Message | undefined, message: Message): boolean {
   if (!previous || previous.kind === 'system' || message.kind === 'system' || message.reply_to) return false;
   if (previous.author?.id !== message.author?.id) return false;
   return new Date(message.created_at).getTime() - new Date(previous.created_at).getTime() < GROUP_WITHIN_MS;
+}
+
+function dayOf(iso: string): string {
+  return new Date(iso).toDateString();
+}
+
+function dayLabel(iso: string, lang: string): string {
+  return new Date(iso).toLocaleDateString(lang, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' });
 }
 
 type Props = {
@@ -220,16 +228,26 @@ export default function RoomView({ roomId, side, sideLabel, title, subtitle }: P
             </div>
           )}
           <ol className="messages" aria-live="polite" aria-relevant="additions">
-            {messages?.map((message, i) => (
-              <MessageItem
-                key={message.id}
-                message={message}
-                meId={me?.id ?? null}
-                myHandle={me?.handle}
-                grouped={isGrouped(messages[i - 1], message)}
-                onReply={onReply}
-              />
-            ))}
+            {messages?.map((message, i) => {
+              const day = dayOf(message.created_at);
+              const newDay = i === 0 || dayOf(messages[i - 1].created_at) !== day;
+              return (
+                <Fragment key={message.id}>
+                  {newDay && (
+                    <li className="day-separator" role="separator" aria-label={dayLabel(message.created_at, lang)}>
+                      <span aria-hidden="true">{dayLabel(message.created_at, lang)}</span>
+                    </li>
+                  )}
+                  <MessageItem
+                    message={message}
+                    meId={me?.id ?? null}
+                    myHandle={me?.handle}
+                    grouped={!newDay && isGrouped(messages[i - 1], message)}
+                    onReply={onReply}
+                  />
+                </Fragment>
+              );
+            })}
             {pending.map((item) => (
               <QueuedItem key={item.clientUuid} item={item} myHandle={me?.handle} />
             ))}
