@@ -13,6 +13,7 @@ skipped and say why, unless ``REQUIRE_SERVICES=1`` (CI), where they fail.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
@@ -36,7 +37,7 @@ from tests.live.conftest import (
 from tests.live.test_case_pipeline import CeleryWorker
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, BrowserContext, Page
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, ViewportSize
 
 __all__ = ["live_bus", "live_prefix"]
 
@@ -54,8 +55,8 @@ SCREENSHOTS = ROOT / "frontend" / "screenshots"
 DEMO_PASSWORD = "demo-care-2026"
 NURSE = "nadia.dubois@demo.care"
 PHYSICIAN = "claire.martin@demo.care"
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1366, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 # How long the UI may take to show what the server did (a photo's analysis included).
 UI_TIMEOUT_MS = 60_000
 
@@ -216,12 +217,13 @@ def api(server: ClientServer, demo: dict[str, User]) -> Callable[[str], Http]:
 
 @pytest.fixture
 def new_context(
-    browser: Browser, server: ClientServer, request: pytest.FixtureRequest
+    browser: Browser, server: ClientServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., BrowserContext]]:
     """``new_context(viewport=PHONE, locale="en-GB")``: a browser profile on the server; every
     page's console errors and failed requests are kept, and shown if the test fails."""
     contexts: list[BrowserContext] = []
     problems: list[str] = []
+    request.node.browser_problems = problems
 
     def make(**options: Any) -> BrowserContext:
         options.setdefault("viewport", DESKTOP)
@@ -243,7 +245,13 @@ def new_context(
         return context
 
     yield make
-    request.node.browser_problems = problems
+    # What each page showed at the end: shown with a failure (the browser console too).
+    for i, context in enumerate(contexts):
+        for j, page in enumerate(context.pages):
+            shot = tmp_path / f"last-{i}-{j}.png"
+            with contextlib.suppress(Exception):
+                page.screenshot(path=str(shot))
+                problems.append(f"last screen of page {i}-{j} ({page.url}): {shot}")
     for context in contexts:
         context.close()
 
@@ -251,8 +259,9 @@ def new_context(
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    if report.failed and getattr(item, "browser_problems", None):
-        report.sections.append(("browser console", "\n".join(item.browser_problems[-100:])))
+    problems: list[str] = getattr(item, "browser_problems", [])
+    if report.failed and problems:
+        report.sections.append(("browser console", "\n".join(problems[-100:])))
     return report
 
 
@@ -269,13 +278,17 @@ def sign_in(page: Page, email: str) -> None:
     )
 
 
-def screenshot(page: Page, name: str) -> None:
-    """``frontend/screenshots/<name>-phone.png`` and ``-desktop.png`` of the page as it is."""
+def screenshot(page: Page, name: str, focus: Locator | None = None) -> None:
+    """``frontend/screenshots/<name>-phone.png`` and ``-desktop.png`` of the page as it is
+    (``focus`` scrolled into view first)."""
     SCREENSHOTS.mkdir(exist_ok=True)
     before = page.viewport_size
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         page.set_viewport_size(size)
         page.wait_for_timeout(300)
+        if focus is not None:
+            focus.scroll_into_view_if_needed()
+            page.wait_for_timeout(200)
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{label}.png"), full_page=False)
     if before:
         page.set_viewport_size(before)

@@ -14,6 +14,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
+from tests.live.conftest import Http
 from tests.live.test_case_pipeline import CeleryWorker, phantom_photo
 
 from .conftest import (
@@ -22,7 +23,6 @@ from .conftest import (
     PHYSICIAN,
     UI_TIMEOUT_MS,
     ClientServer,
-    Http,
     screenshot,
     sign_in,
 )
@@ -52,10 +52,20 @@ def room_messages(http: Http, room: int) -> list[dict[str, Any]]:
     return items
 
 
-def send_phantom(page: Page, case_id: int, site_id: int, shoot: bool = False) -> None:
-    """From the capture screen: choose the phantom JPEG, send it."""
+def send_phantom(
+    page: Page, case_id: int, site_id: int, shoot: bool = False, in_app: bool = False
+) -> None:
+    """From the capture screen: choose the phantom JPEG, send it. ``in_app``: reach the capture
+    screen from the case room's wound site (no page load), else by its address."""
     photo, _area = phantom_photo()
-    page.goto(f"/cases/{case_id}/capture?site={site_id}")
+    if in_app:
+        take = page.get_by_role("link", name=re.compile(r"^Take a photo of")).first
+        if not take.is_visible():  # on a phone the case panel starts folded
+            page.get_by_text("Patient and wound sites").click()
+        take.click()
+        expect(page).to_have_url(re.compile(rf"/cases/{case_id}/capture\?site={site_id}"))
+    else:
+        page.goto(f"/cases/{case_id}/capture?site={site_id}")
     page.get_by_label("Choose a photo").set_input_files(
         {"name": "phantom.jpg", "mimeType": "image/jpeg", "buffer": photo}
     )
@@ -94,7 +104,7 @@ def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
     expect(photo).to_have_attribute("data-analysis", "measured", timeout=UI_TIMEOUT_MS)
     expect(photo.get_by_test_id("wound-outline")).to_be_visible()
     expect(photo.get_by_test_id("wound-area")).to_contain_text("cm²")
-    screenshot(physician, "case-room")
+    screenshot(physician, "case-room", focus=photo)
 
     # Review: drag one point of the outline, save the correction.
     photo.get_by_role("link", name="Review").click()
@@ -197,10 +207,10 @@ def test_offline_outbox_sends_each_item_exactly_once(
     expect(queued).to_have_count(1)
     expect(page.get_by_test_id("outbox-count")).to_contain_text("1")
 
-    send_phantom(page, case_id, site_id)
+    send_phantom(page, case_id, site_id, in_app=True)
     expect(page.locator('[data-testid="message"][data-state="queued"]')).to_have_count(2)
     expect(page.get_by_test_id("outbox-count")).to_contain_text("2")
-    screenshot(page, "outbox-offline")
+    screenshot(page, "outbox-offline", focus=queued.last)
     assert {m["id"] for m in room_messages(api(NURSE), room_id)} == before
 
     context.set_offline(False)
