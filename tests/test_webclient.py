@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import gzip
+import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -259,3 +261,43 @@ def test_the_error_messages_check_fails_on_a_stale_file(tmp_path: Path) -> None:
         call_command("client_error_messages", "--check", "--output", str(stale))
     call_command("client_error_messages", "--output", str(stale))
     call_command("client_error_messages", "--check", "--output", str(stale))
+
+
+# --- the built client's size ----------------------------------------------------------------
+BUILD = Path(__file__).resolve().parents[1] / "frontend" / "dist"
+INBOX_INITIAL_JS_LIMIT = 200 * 1024
+
+
+def _build_file(name: str) -> Path:
+    file = BUILD / name
+    if not file.exists():
+        message = f"no {file} (build the client: make frontend)"
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            pytest.fail(message)
+        pytest.skip(message)
+    return file
+
+
+def test_the_inboxs_initial_javascript_is_at_most_200_kb_gzipped() -> None:
+    """`npm run size` (run by `npm run build`) writes the gzipped size of the entry chunk and
+    its static imports: what the inbox loads before anything lazy."""
+    report = json.loads(_build_file("bundle-size.json").read_text())
+    assert report["files"], report
+    assert sum(report["files"].values()) == report["initial_js_gzip_bytes"]
+    assert report["initial_js_gzip_bytes"] <= INBOX_INITIAL_JS_LIMIT, report
+
+
+def test_the_patient_page_does_not_load_the_staff_screens() -> None:
+    manifest = json.loads(_build_file(".vite/manifest.json").read_text())
+
+    def static_closure(key: str, seen: set[str]) -> set[str]:
+        if key not in seen:
+            seen.add(key)
+            for imported in manifest[key].get("imports", []):
+                static_closure(imported, seen)
+        return seen
+
+    patient = static_closure("src/features/patient/PatientPage.tsx", set())
+    files = {manifest[key]["file"] for key in patient}
+    staff = ("RoomView", "PhotoMessage", "media", "CaptureScreen", "ReviewScreen", "Notifications")
+    assert not [f for f in files if any(name in f for name in staff)], files
