@@ -7,12 +7,15 @@ phantom JPEG (the project's calibration sticker beside a synthetic wound), Postg
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import Page, expect
+# Without Playwright the conftest skips these tests (fails them in CI).
+with contextlib.suppress(ImportError):
+    from playwright.sync_api import Page, expect
 
 from tests.live.conftest import Http
 from tests.live.test_case_pipeline import CeleryWorker, phantom_photo

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Any
 
-from playwright.sync_api import expect
+# Without Playwright the conftest skips these tests (fails them in CI).
+with contextlib.suppress(ImportError):
+    from playwright.sync_api import expect
 
 from .conftest import NURSE, PHONE, ClientServer, screenshot, sign_in
 
