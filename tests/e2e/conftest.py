@@ -25,7 +25,6 @@ import pytest
 
 from coordination.accounts.models import User
 from tests.live.conftest import (
-    LIVE,
     ROOT,
     Http,
     LiveServer,
@@ -59,8 +58,6 @@ PHONE: ViewportSize = {"width": 390, "height": 844}
 DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 # How long the UI may take to show what the server did (a photo's analysis included).
 UI_TIMEOUT_MS = 60_000
-
-pytestmark = LIVE
 
 
 def _missing() -> str | None:

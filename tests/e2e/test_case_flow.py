@@ -17,7 +17,7 @@ from typing import Any
 with contextlib.suppress(ImportError):
     from playwright.sync_api import Page, expect
 
-from tests.live.conftest import Http
+from tests.live.conftest import LIVE, Http
 from tests.live.test_case_pipeline import CeleryWorker, phantom_photo
 
 from .conftest import (
@@ -29,6 +29,8 @@ from .conftest import (
     screenshot,
     sign_in,
 )
+
+pytestmark = LIVE
 
 CASE_TITLE = "Right forefoot ulcer"
 WORRYING = {

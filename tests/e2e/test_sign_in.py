@@ -10,7 +10,11 @@ from typing import Any
 with contextlib.suppress(ImportError):
     from playwright.sync_api import expect
 
+from tests.live.conftest import LIVE
+
 from .conftest import NURSE, PHONE, ClientServer, screenshot, sign_in
+
+pytestmark = LIVE
 
 
 def test_a_nurse_signs_in_and_sees_her_rooms_and_cases(
