@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, Protocol, TypeVar
 
+import cv2
 import numpy as np
 import numpy.typing as npt
 
@@ -29,10 +30,14 @@ from vision.measure import (
     measure_outline,
     rasterise_polygon,
 )
+from vision.sticker import STICKER
 from vision.tissue import TissueComposition, tissue_composition
 
 SCHEMA: Final = "wound-vision-analysis"
 SCHEMA_VERSION: Final = 1
+
+STICKER_MARGIN_MM: Final = 3.0
+"""How far around the sticker's edge the model's outline is not trusted (paper edge, shadow)."""
 
 T = TypeVar("T")
 
@@ -138,6 +143,62 @@ def _load_segmenter() -> SegmenterLike:
     return segmenter
 
 
+def without_sticker(
+    mask: npt.NDArray[np.uint8], calibration: Calibration, margin_mm: float = STICKER_MARGIN_MM
+) -> npt.NDArray[np.uint8]:
+    """The model's mask with the sticker taken out: the sticker is never wound.
+
+    The model sometimes outlines the sticker's red, magenta or dark patches. Their place is known
+    exactly from the calibration, so the sticker's footprint on the skin plane (plus
+    ``margin_mm``) is mapped into the photo: a region of the mask that lies mostly on it is
+    dropped whole; a wound that merely touches it keeps everything off the sticker. Only the
+    crop around the sticker is examined, so this costs little on a 12 MP photo.
+    """
+    w, h = STICKER.width_mm, STICKER.height_mm
+    m = margin_mm
+    corners_mm = [(-m, -m), (w + m, -m), (w + m, h + m), (-m, h + m)]
+    corners = calibration.mm_to_image(corners_mm)
+    height, width = mask.shape
+    x0 = max(int(np.floor(corners[:, 0].min())) - 2, 0)
+    y0 = max(int(np.floor(corners[:, 1].min())) - 2, 0)
+    x1 = min(int(np.ceil(corners[:, 0].max())) + 3, width)
+    y1 = min(int(np.ceil(corners[:, 1].max())) + 3, height)
+    if x0 >= x1 or y0 >= y1:
+        return mask
+    crop = mask[y0:y1, x0:x1]
+    if not crop.any():
+        return mask
+    footprint = np.zeros_like(crop)
+    local = np.round(corners - (x0, y0)).astype(np.int32)
+    cv2.fillConvexPoly(footprint, local, 255)
+    on_sticker = (crop > 0) & (footprint > 0)
+    if not on_sticker.any():
+        return mask
+    out = mask.copy()
+    out_crop = out[y0:y1, x0:x1]
+    _, labels, stats, _ = cv2.connectedComponentsWithStats(
+        (crop > 0).astype(np.uint8), connectivity=8
+    )
+    touched = np.unique(labels[on_sticker])
+    ch, cw = crop.shape
+    for label in touched[touched > 0]:
+        left, top, bw, bh, area = (int(v) for v in stats[label])
+        region = labels == label
+        inside = int(np.count_nonzero(region & (footprint > 0)))
+        # A region that reaches the crop's edge may go on beyond it: never drop it whole.
+        bounded = (
+            (left > 0 or x0 == 0)
+            and (top > 0 or y0 == 0)
+            and (left + bw < cw or x1 == width)
+            and (top + bh < ch or y1 == height)
+        )
+        if bounded and inside * 2 >= area:
+            out_crop[region] = 0
+        else:
+            out_crop[region & (footprint > 0)] = 0
+    return out
+
+
 def _image_info(loaded: LoadedImage) -> dict[str, Any]:
     return {
         "width": loaded.width,
@@ -216,7 +277,8 @@ def analyse(
         else:
             seg = segmenter or timer.run("segment", _load_segmenter)
             model_version = seg.version
-            wound_mask = timer.run("segment", lambda: fit_mask(seg.predict(bgr), shape))
+            predicted = timer.run("segment", lambda: fit_mask(seg.predict(bgr), shape))
+            wound_mask = timer.run("segment", lambda: without_sticker(predicted, calibration))
             method = "automatic"
         measurement = timer.run("measure", lambda: measure_mask(calibration, wound_mask, method))
     if mask_bbox(wound_mask) is None:
