@@ -134,7 +134,10 @@ MESSAGES: dict[str, tuple[int, Promise]] = {
         401,
         _("This link is not valid any more. Ask your care team for a new one."),
     ),
-    "case_closed": (409, _("This case is closed. Reopen it to add photos or measurements.")),
+    "case_closed": (
+        409,
+        _("This case is closed. Reopen it to add photos, measurements or patient links."),
+    ),
     "upload_not_found": (
         404,
         _("This upload does not exist or has expired. Send the photo again."),

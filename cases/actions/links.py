@@ -125,7 +125,7 @@ def issue_link(
         case = access_case(actor, case_id)
         require_perm(actor, Perm.PATIENT_LINK_ISSUE)
         if case.status != Case.Status.OPEN:
-            raise CoordinationError("case_not_found")
+            raise CoordinationError("case_closed")
         link = PatientLink.objects.create(
             case=case,
             token_hash=hash_link_token(token),

@@ -290,6 +290,16 @@ def test_expired_revoked_and_unknown_links_get_one_same_answer(
     assert not FormResponse.objects.exists()
 
 
+def test_no_link_is_issued_for_a_closed_case_and_the_answer_says_so(
+    api: Api, case: Case, physician: User
+) -> None:
+    Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
+    with unchanged():
+        response = issue(api(physician), case, expires_hours=48)
+    assert_refused(response, "case_closed", 409)
+    assert "Reopen" in response.json()["message"]
+
+
 def test_a_closed_case_closes_its_links(case: Case, token: str) -> None:
     Case.objects.filter(pk=case.pk).update(status=Case.Status.CLOSED)
     assert_refused(patient().get(f"/api/p/{token}"), "link_invalid", 401)
