@@ -1,5 +1,6 @@
-"""Vision benchmark: time per analysis stage for 12 MP and 3 MP phantom photos, beside the time
-OpenCV takes to decode the same JPEG in the same run; the preview verdict at 1280 x 720; and the
+"""Vision benchmark: time per analysis stage for 12 MP and 3 MP phantom photos (with the true
+mask given, and automatic with the shipped model), beside the time OpenCV takes to decode the
+same JPEG in the same run; the preview verdict at 1280 x 720; and the
 segmentation model's Dice/IoU on its validation split when ``vision.training.evaluate`` exists.
 
 Run with ``make bench-vision`` (or ``python benchmarks/vision_bench.py --repeat 5``).
@@ -26,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 
 from vision import analyse, check_capture, phantoms  # noqa: E402
 from vision.phantoms import CameraPose, Lighting, WoundSpec  # noqa: E402
+from vision.segmentation import load_segmenter  # noqa: E402
 
 SIZES = {"12 MP": (4000, 3000), "3 MP": (2000, 1500)}
 
@@ -54,37 +56,45 @@ def bench_photo(label: str, size: tuple[int, int], repeat: int) -> dict[str, flo
     buf = np.frombuffer(data, np.uint8)
     cv2.imdecode(buf, cv2.IMREAD_COLOR)  # warm-up
     decode, decode_cpu = _median_ms(lambda: cv2.imdecode(buf, cv2.IMREAD_COLOR), repeat)
-    analyse(data, mask=phantom.mask)  # warm-up
-    runs = []
-    for _ in range(repeat):
-        t0, c0 = time.perf_counter(), time.process_time()
-        result = analyse(data, mask=phantom.mask)
-        wall = (time.perf_counter() - t0) * 1000.0
-        runs.append((wall, (time.process_time() - c0) * 1000.0, result))
-    cpu = statistics.median(r[1] for r in runs)
-    runs.sort(key=lambda r: r[0])
-    wall, _, result = runs[len(runs) // 2]
-    stages = {k: v for k, v in result.timings_ms.items() if k != "total"}
-    error = abs(result.measurement.area_cm2 - phantom.area_cm2) / phantom.area_cm2 * 100
-    row = {
-        "decode_opencv_ms": decode,
-        "analysis_ms": wall,
-        "ratio": wall / decode,
-        "decode_opencv_cpu_ms": decode_cpu,
-        "analysis_cpu_ms": cpu,
-        "cpu_ratio": cpu / decode_cpu,
-        "area_error_percent": error,
-        **{f"{k}_ms": v for k, v in stages.items()},
-    }
-    print(
-        f"{label} ({size[0]}x{size[1]}, JPEG {len(data) / 1e6:.1f} MB): "
-        f"cv2.imdecode {decode:.0f} ms | whole analysis {wall:.0f} ms "
-        f"= {wall / decode:.2f}x decode (CPU time: {decode_cpu:.0f} vs {cpu:.0f} ms = "
-        f"{cpu / decode_cpu:.2f}x) | stages "
-        + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
-        + f" ms | area error {error:.2f}%",
-        flush=True,
-    )
+    row: dict[str, float] = {"decode_opencv_ms": decode, "decode_opencv_cpu_ms": decode_cpu}
+    segmenter = load_segmenter()
+    for mode, kwargs in (
+        ("mask", {"mask": phantom.mask}),
+        ("model", {"segmenter": segmenter}),
+    ):
+        analyse(data, **kwargs)  # warm-up
+        runs = []
+        for _ in range(repeat):
+            t0, c0 = time.perf_counter(), time.process_time()
+            result = analyse(data, **kwargs)
+            wall = (time.perf_counter() - t0) * 1000.0
+            runs.append((wall, (time.process_time() - c0) * 1000.0, result))
+        cpu = statistics.median(r[1] for r in runs)
+        runs.sort(key=lambda r: r[0])
+        wall, _, result = runs[len(runs) // 2]
+        stages = {k: v for k, v in result.timings_ms.items() if k != "total"}
+        error = abs(result.measurement.area_cm2 - phantom.area_cm2) / phantom.area_cm2 * 100
+        prefix = "" if mode == "mask" else "model_"
+        row.update(
+            {
+                f"{prefix}analysis_ms": wall,
+                f"{prefix}ratio": wall / decode,
+                f"{prefix}analysis_cpu_ms": cpu,
+                f"{prefix}cpu_ratio": cpu / decode_cpu,
+                f"{prefix}area_error_percent": error,
+                **{f"{prefix}{k}_ms": v for k, v in stages.items()},
+            }
+        )
+        what = "true mask given" if mode == "mask" else f"automatic, {segmenter.version}"
+        print(
+            f"{label} ({size[0]}x{size[1]}, JPEG {len(data) / 1e6:.1f} MB), {what}: "
+            f"cv2.imdecode {decode:.0f} ms | whole analysis {wall:.0f} ms "
+            f"= {wall / decode:.2f}x decode (CPU time: {decode_cpu:.0f} vs {cpu:.0f} ms = "
+            f"{cpu / decode_cpu:.2f}x) | stages "
+            + ", ".join(f"{k} {v:.0f}" for k, v in stages.items())
+            + f" ms | area error {error:.2f}%",
+            flush=True,
+        )
     return row
 
 
