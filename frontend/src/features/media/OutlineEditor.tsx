@@ -1,6 +1,6 @@
 /** The outline editor over a photo: drag points (mouse, touch, keyboard), redraw freehand, or
  * click a new polygon. Works in image pixels; the SVG's viewBox is the photo. */
-import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
 import {
   clientToImage,
   insertPoint,
@@ -9,6 +9,7 @@ import {
   nearestPoint,
   nudge,
   removePoint,
+  simplifyOutline,
   simplifyRing,
   svgPoints,
   clampView,
@@ -46,6 +47,16 @@ interface Props {
   zoomLabels: { zoomIn: string; zoomOut: string; whole: string; fit: string };
 }
 
+/** Screen pixels: handles at least this far apart while moving points, the shape kept within
+ * SHAPE_TOLERANCE; handles drawn small, the selected one large; a finger reaches the nearest
+ * handle within TOUCH_REACH (the touch target), a mouse within MOUSE_REACH. */
+const HANDLE_GAP = 28;
+const SHAPE_TOLERANCE = 2;
+const HANDLE_R = 5;
+const HANDLE_R_SELECTED = 11;
+const TOUCH_REACH = 26;
+const MOUSE_REACH = 12;
+
 /** Keep receiving a pointer's moves outside the element (no pointer to capture: no matter). */
 function capture(el: Element | null, pointerId: number): void {
   try {
@@ -67,6 +78,26 @@ export default function OutlineEditor(props: Props) {
   const [stroke, setStroke] = useState<Point[] | null>(null);
   const handleRefs = useRef(new Map<string, SVGCircleElement>());
 
+  // Moving points: the model's outline (often 60 vertices a few pixels apart) is simplified for
+  // the hand, so that handles are about HANDLE_GAP screen pixels apart and can be grabbed by a
+  // finger. The simplified outline becomes the outline (and the live area follows it) as soon
+  // as a handle is selected or moved; until then the outline drawn is the one given.
+  const editable = tool === 'points' && !props.readOnly;
+  const emitted = useRef<Outline | null>(null);
+  const handleScale = box > 0 ? Math.round(scale * 100) / 100 : 0;
+  const handles = useMemo(
+    () => (!editable || handleScale === 0 || outline === emitted.current ? outline : simplifyOutline(outline, SHAPE_TOLERANCE / handleScale, HANDLE_GAP / handleScale)),
+    [outline, editable, handleScale],
+  );
+  const change = (next: Outline) => {
+    emitted.current = next;
+    props.onChange(next);
+  };
+  const select = (ref: PointRef | null) => {
+    if (ref && handles !== outline) change(handles);
+    props.onSelect(ref);
+  };
+
   useEffect(() => {
     const el = wrapRef.current;
     if (!el) return;
@@ -81,7 +112,7 @@ export default function OutlineEditor(props: Props) {
   // Keep the selected point in view, and the keyboard focus on it when the outline re-renders.
   useEffect(() => {
     if (!selected) return;
-    const p = outline[selected.ring]?.[selected.index];
+    const p = handles[selected.ring]?.[selected.index];
     if (p) {
       setView((v) => {
         const m = v.w * 0.05;
@@ -107,7 +138,7 @@ export default function OutlineEditor(props: Props) {
     e.stopPropagation();
     capture(e.currentTarget, e.pointerId);
     drag.current = { ref, pointer: e.pointerId };
-    props.onSelect(ref);
+    select(ref);
     (e.currentTarget as SVGCircleElement).focus();
   };
 
@@ -115,12 +146,12 @@ export default function OutlineEditor(props: Props) {
     if (e.button !== 0 && e.pointerType === 'mouse') return;
     if (tool === 'points' && !props.readOnly) {
       // A finger is wider than a handle: the nearest point within reach is the one dragged.
-      const ref = nearestPoint(outline, toImage(e), (e.pointerType === 'touch' ? 24 : 12) / scale);
+      const ref = nearestPoint(handles, toImage(e), (e.pointerType === 'touch' ? TOUCH_REACH : MOUSE_REACH) / scale);
       if (ref) {
         e.preventDefault();
         capture(svgRef.current, e.pointerId);
         drag.current = { ref, pointer: e.pointerId };
-        props.onSelect(ref);
+        select(ref);
         return;
       }
     }
@@ -158,7 +189,7 @@ export default function OutlineEditor(props: Props) {
       const k = start.w / (box || 1);
       setView(clampView({ ...start, x: start.x - (e.clientX - from[0]) * k, y: start.y - (e.clientY - from[1]) * k }, width, height));
     } else if (drag.current && drag.current.pointer === e.pointerId) {
-      props.onChange(movePoint(outline, drag.current.ref, toImage(e), width, height));
+      change(movePoint(handles, drag.current.ref, toImage(e), width, height));
     } else if (stroke) {
       const p = inside(toImage(e));
       const last = stroke[stroke.length - 1];
@@ -179,9 +210,9 @@ export default function OutlineEditor(props: Props) {
   const onDoubleClick = (e: MouseEvent<SVGSVGElement>) => {
     if (tool !== 'points' || props.readOnly) return;
     const p = toImage(e);
-    const edge = nearestEdge(outline, p, 12 / scale);
+    const edge = nearestEdge(handles, p, 12 / scale);
     if (edge) {
-      props.onChange(insertPoint(outline, edge, inside(p)));
+      change(insertPoint(handles, edge, inside(p)));
       props.onSelect({ ring: edge.ring, index: edge.index + 1 });
     }
   };
@@ -191,21 +222,22 @@ export default function OutlineEditor(props: Props) {
     const delta = nudge(e.key, e.shiftKey, step);
     if (delta) {
       e.preventDefault();
-      const [x, y] = outline[ref.ring][ref.index];
+      const [x, y] = handles[ref.ring][ref.index];
       props.onSelect(ref);
-      props.onChange(movePoint(outline, ref, [x + delta[0], y + delta[1]], width, height));
+      change(movePoint(handles, ref, [x + delta[0], y + delta[1]], width, height));
     } else if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
-      const next = removePoint(outline, ref);
-      if (next !== outline) {
-        props.onChange(next);
+      const next = removePoint(handles, ref);
+      if (next !== handles) {
+        change(next);
         const len = next[ref.ring].length;
         props.onSelect({ ring: ref.ring, index: Math.min(ref.index, len - 1) });
       }
     } else if (e.key === 'PageDown' || e.key === 'PageUp') {
       // One tab stop for the whole outline: these move the selection along it.
       e.preventDefault();
-      const flat = outline.flatMap((ring, r) => ring.map((_, i) => ({ ring: r, index: i })));
+      if (handles !== outline) change(handles);
+      const flat = handles.flatMap((ring, r) => ring.map((_, i) => ({ ring: r, index: i })));
       const at = flat.findIndex((p) => p.ring === ref.ring && p.index === ref.index);
       const next = flat[(at + (e.key === 'PageDown' ? 1 : flat.length - 1)) % flat.length];
       props.onSelect(next);
@@ -217,7 +249,6 @@ export default function OutlineEditor(props: Props) {
 
   const r = 7 / scale;
   const pendingRing = pending.length ? pending : null;
-  const total = outline.reduce((a, ring) => a + ring.length, 0);
   const z = props.zoomLabels;
   return (
     <div className="media-editor-wrap">
@@ -269,7 +300,7 @@ export default function OutlineEditor(props: Props) {
             ? pendingRing.map(([x, y], i) => <circle key={`p${i}`} className="handle" cx={x} cy={y} r={i === 0 ? r * 1.3 : r * 0.8} />)
             : null}
           {tool === 'points' && !stroke && !props.readOnly
-            ? outline.map((ring, ri) =>
+            ? handles.map((ring, ri) =>
                 ring.map(([x, y], i) => {
                   const isSel = selected?.ring === ri && selected.index === i;
                   const tabStop = selected ? isSel : ri === 0 && i === 0;
@@ -284,14 +315,15 @@ export default function OutlineEditor(props: Props) {
                       className={'handle' + (isSel ? ' is-selected' : '')}
                       cx={x}
                       cy={y}
-                      r={total > 80 ? r * 0.75 : r}
+                      r={(isSel ? HANDLE_R_SELECTED : HANDLE_R) / scale}
+                      vectorEffect="non-scaling-stroke"
                       tabIndex={tabStop ? 0 : -1}
                       role="button"
                       aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
                       aria-pressed={isSel}
                       onPointerDown={(e) => onHandleDown(e, { ring: ri, index: i })}
                       onKeyDown={(e) => onHandleKey(e, { ring: ri, index: i })}
-                      onFocus={() => props.onSelect({ ring: ri, index: i })}
+                      onFocus={() => select({ ring: ri, index: i })}
                     />
                   );
                 }),

@@ -245,6 +245,58 @@ export function simplifyRing(stroke: Point[], tolerance: number, maxPoints = 200
   return ring.length >= 3 ? ring : null;
 }
 
+/** A closed ring simplified for editing by hand: Ramer–Douglas–Peucker at `tolerance` (the
+ * shape kept within that distance), then, while two neighbouring vertices are closer than
+ * `minGap`, the less significant of the two (the one nearer the chord of its neighbours) is
+ * dropped, so that handles can be told apart and grabbed. Never under 3 vertices; a ring already
+ * sparse enough comes back as it is (same object). Units are the caller's (image pixels for a
+ * tolerance given in screen pixels divided by the scale). */
+export function simplifyClosedRing(ring: Ring, tolerance: number, minGap: number): Ring {
+  const n = ring.length;
+  if (n <= 3) return ring;
+  // Split the closed ring at the vertex farthest from the first one: two open polylines.
+  let far = 0;
+  let farD = -1;
+  for (let i = 1; i < n; i++) {
+    const d = Math.hypot(ring[i][0] - ring[0][0], ring[i][1] - ring[0][1]);
+    if (d > farD) {
+      farD = d;
+      far = i;
+    }
+  }
+  const a = simplifyPolyline(ring.slice(0, far + 1), tolerance);
+  const b = simplifyPolyline([...ring.slice(far), ring[0]], tolerance);
+  let out: Point[] = a.concat(b.slice(1, -1));
+  if (out.length < 3) out = [ring[0], ring[far], ring[Math.floor((far + n) / 2) % n]];
+  const significance = (pts: Point[], i: number) => {
+    const m = pts.length;
+    return distanceToSegment(pts[i], pts[(i - 1 + m) % m], pts[(i + 1) % m]);
+  };
+  while (out.length > 3) {
+    let closest = -1;
+    let closestD = minGap;
+    for (let i = 0; i < out.length; i++) {
+      const q = out[(i + 1) % out.length];
+      const d = Math.hypot(out[i][0] - q[0], out[i][1] - q[1]);
+      if (d < closestD) {
+        closestD = d;
+        closest = i;
+      }
+    }
+    if (closest < 0) break;
+    const next = (closest + 1) % out.length;
+    const drop = significance(out, closest) <= significance(out, next) ? closest : next;
+    out = out.filter((_, i) => i !== drop);
+  }
+  return out.length === n ? ring : out;
+}
+
+/** Every ring of an outline through simplifyClosedRing; the same object when nothing changes. */
+export function simplifyOutline(outline: Outline, tolerance: number, minGap: number): Outline {
+  const rings = outline.map((ring) => simplifyClosedRing(ring, tolerance, minGap));
+  return rings.every((r, i) => r === outline[i]) ? outline : rings;
+}
+
 function segmentsCross(a: Point, b: Point, c: Point, d: Point): boolean {
   const d1 = cross(c, d, a);
   const d2 = cross(c, d, b);
