@@ -281,6 +281,12 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
     site = access_wound_site(actor, site_id)
     measurements = rules.validated_measurements(site)
     baseline = measurements[0] if measurements else None
+    sizes = {
+        pk: (w, h)
+        for pk, w, h in Photo.objects.filter(pk__in={m.photo_id for m in measurements}).values_list(
+            "pk", "width", "height"
+        )
+    }
     points = []
     for m in measurements:
         reduction = None
@@ -299,6 +305,7 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
                 "status": m.status,
                 "photo": m.photo_id,
                 "measurement": m.pk,
+                "wound_box": wound_box(m.outline, *sizes.get(m.photo_id, (0, 0))),
             }
         )
     return {
@@ -308,6 +315,29 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
         "points": points,
         "threshold": healing_threshold(site),
     }
+
+
+def wound_box(outline: Any, width: int, height: int) -> list[float] | None:
+    """The outline's bounding box as fractions of the photo, ``[x0, y0, x1, y1]`` (a client
+    crops a thumbnail on the wound with it); None without an outline or a photo size."""
+    xs: list[float] = []
+    ys: list[float] = []
+    for ring in outline or []:
+        for point in ring:
+            xs.append(float(point[0]))
+            ys.append(float(point[1]))
+    if not xs or width <= 0 or height <= 0:
+        return None
+
+    def fraction(v: float, size: int) -> float:
+        return round(min(1.0, max(0.0, v / size)), 4)
+
+    return [
+        fraction(min(xs), width),
+        fraction(min(ys), height),
+        fraction(max(xs), width),
+        fraction(max(ys), height),
+    ]
 
 
 def healing_threshold(site: WoundSite) -> dict[str, Any] | None:
