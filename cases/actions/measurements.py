@@ -305,6 +305,7 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
                 "status": m.status,
                 "photo": m.photo_id,
                 "measurement": m.pk,
+                "photo_size": list(sizes.get(m.photo_id, (0, 0))),
                 "wound_box": wound_box(m.outline, *sizes.get(m.photo_id, (0, 0))),
             }
         )

@@ -142,6 +142,12 @@ class TrajectoryPointSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
     photo = serializers.IntegerField()
     measurement = serializers.IntegerField()
+    photo_size = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        help_text="The photo's width and height in pixels.",
+    )
     wound_box = serializers.ListField(
         child=serializers.FloatField(),
         min_length=4,

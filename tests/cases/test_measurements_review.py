@@ -550,3 +550,4 @@ def test_each_point_has_its_wound_box_as_fractions_of_the_photo(
 
     point = next(p for p in body["points"] if p["measurement"] == m.pk)
     assert point["wound_box"] == [0.1, 0.1, 0.3, 0.8]
+    assert point["photo_size"] == [1000, 500]
