@@ -254,6 +254,14 @@ export function simplifyRing(stroke: Point[], tolerance: number, maxPoints = 200
 export function simplifyClosedRing(ring: Ring, tolerance: number, minGap: number): Ring {
   const n = ring.length;
   if (n <= 3) return ring;
+  // A ring smaller than a few handles keeps about 8 of them (closer together), not a triangle:
+  // its shape (and area) matters more than grabbing its points without zooming in.
+  const perimeter = ring.reduce((sum, p, i) => {
+    const q = ring[(i + 1) % n];
+    return sum + Math.hypot(p[0] - q[0], p[1] - q[1]);
+  }, 0);
+  minGap = Math.min(minGap, perimeter / 12);
+  tolerance = Math.min(tolerance, perimeter / 100);
   // Split the closed ring at the vertex farthest from the first one: two open polylines.
   let far = 0;
   let farD = -1;
