@@ -319,20 +319,33 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
 
 
 def wound_box(outline: Any, width: int, height: int) -> list[float] | None:
-    """The outline's bounding box as fractions of the photo, ``[x0, y0, x1, y1]`` (a client
-    crops a thumbnail on the wound with it); None without an outline or a photo size."""
-    xs: list[float] = []
-    ys: list[float] = []
+    """The bounding box of the outline's largest ring (the wound; a small ring beside it may be
+    a false detection) as fractions of the photo, ``[x0, y0, x1, y1]``: a client crops a
+    thumbnail on the wound with it. None without an outline or a photo size."""
+    if width <= 0 or height <= 0:
+        return None
+    best: list[tuple[float, float]] = []
+    best_area = -1.0
     for ring in outline or []:
-        for point in ring:
-            xs.append(float(point[0]))
-            ys.append(float(point[1]))
-    if not xs or width <= 0 or height <= 0:
+        points = [(float(p[0]), float(p[1])) for p in ring]
+        if not points:
+            continue
+        area = abs(
+            sum(
+                x0 * y1 - x1 * y0
+                for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)
+            )
+        )
+        if area > best_area:
+            best, best_area = points, area
+    if not best:
         return None
 
     def fraction(v: float, size: int) -> float:
         return round(min(1.0, max(0.0, v / size)), 4)
 
+    xs = [x for x, _ in best]
+    ys = [y for _, y in best]
     return [
         fraction(min(xs), width),
         fraction(min(ys), height),

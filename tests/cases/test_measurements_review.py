@@ -544,7 +544,9 @@ def test_each_point_has_its_wound_box_as_fractions_of_the_photo(
     photo = suggestion.photo
     Photo.objects.filter(pk=photo.pk).update(width=1000, height=500)
     m = add_measurement(photo, wound_site, 4.0, 1, "validated")
-    Measurement.objects.filter(pk=m.pk).update(outline=[[[100, 50], [300, 60], [250, 400]]])
+    # The wound, and a small ring beside it (a false detection) left out of the box.
+    outline = [[[900, 10], [950, 10], [950, 40]], [[100, 50], [300, 60], [250, 400]]]
+    Measurement.objects.filter(pk=m.pk).update(outline=outline)
 
     body = api(physician).get(f"/api/wound-sites/{wound_site.pk}/trajectory").json()
 
