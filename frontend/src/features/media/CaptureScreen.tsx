@@ -229,7 +229,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
         </p>
       ) : null}
       <div className="media-two-col">
-        <div className="media-camera">
+        <div className={'media-camera' + (photo && !previewFailed ? ' has-photo' : '')}>
           {photo ? (
             previewFailed ? (
               <div className="media-camera-empty">

@@ -4,12 +4,12 @@ import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEve
 import {
   clientToImage,
   insertPoint,
-  movePoint,
   nearestEdge,
   nearestPoint,
   nudge,
   removePoint,
-  simplifyOutline,
+  handleIndices,
+  moveHandle,
   simplifyRing,
   svgPoints,
   clampView,
@@ -78,25 +78,30 @@ export default function OutlineEditor(props: Props) {
   const [stroke, setStroke] = useState<Point[] | null>(null);
   const handleRefs = useRef(new Map<string, SVGCircleElement>());
 
-  // Moving points: the model's outline (often 60 vertices a few pixels apart) is simplified for
-  // the hand, so that handles are about HANDLE_GAP screen pixels apart and can be grabbed by a
-  // finger. The simplified outline becomes the outline (and the live area follows it) as soon
-  // as a handle is selected or moved; until then the outline drawn is the one given.
+  // Moving points: the model's outline (often 60 vertices a few pixels apart) gets handles on
+  // a simplified version of it only (Douglas-Peucker, handles about HANDLE_GAP screen pixels
+  // apart), so that a finger can grab them; the outline keeps every vertex, and moving a handle
+  // carries the vertices between it and its neighbouring handles along. The handles stay the
+  // same while they are being edited (the outline we emitted), and are chosen again for an
+  // outline from elsewhere (reset, freehand) or at another zoom.
   const editable = tool === 'points' && !props.readOnly;
-  const emitted = useRef<Outline | null>(null);
   const handleScale = box > 0 ? Math.round(scale * 100) / 100 : 0;
-  const handles = useMemo(
-    () => (!editable || handleScale === 0 || outline === emitted.current ? outline : simplifyOutline(outline, SHAPE_TOLERANCE / handleScale, HANDLE_GAP / handleScale)),
-    [outline, editable, handleScale],
-  );
-  const change = (next: Outline) => {
-    emitted.current = next;
+  const emitted = useRef<{ outline: Outline; scale: number; handles: number[][] } | null>(null);
+  const handleIdx = useMemo<number[][]>(() => {
+    const e = emitted.current;
+    if (e && e.outline === outline && e.scale === handleScale) return e.handles;
+    if (!editable || handleScale === 0) return outline.map((ring) => ring.map((_, i) => i));
+    return outline.map((ring) => handleIndices(ring, SHAPE_TOLERANCE / handleScale, HANDLE_GAP / handleScale));
+  }, [outline, editable, handleScale]);
+  const handlePts: Outline = useMemo(() => outline.map((ring, r) => (handleIdx[r] ?? []).map((i) => ring[i])), [outline, handleIdx]);
+  const change = (next: Outline, handles: number[][] = handleIdx) => {
+    emitted.current = { outline: next, scale: handleScale, handles };
     props.onChange(next);
   };
-  const select = (ref: PointRef | null) => {
-    if (ref && handles !== outline) change(handles);
-    props.onSelect(ref);
-  };
+  const moveTo = (ref: PointRef, to: Point) => change(moveHandle(outline, ref, to, handleIdx[ref.ring] ?? [], width, height));
+  /** A handle's vertex from its place in the handle list. */
+  const toVertex = (ref: PointRef): PointRef => ({ ring: ref.ring, index: handleIdx[ref.ring][ref.index] });
+  const select = (ref: PointRef | null) => props.onSelect(ref);
 
   useEffect(() => {
     const el = wrapRef.current;
@@ -112,8 +117,9 @@ export default function OutlineEditor(props: Props) {
   // Keep the selected point in view, and the keyboard focus on it when the outline re-renders.
   useEffect(() => {
     if (!selected) return;
-    const p = handles[selected.ring]?.[selected.index];
-    if (p) {
+    const p = outline[selected.ring]?.[selected.index];
+    // Not while a pointer drags it: the photo would slide under the pointer and the point run away.
+    if (p && !drag.current) {
       setView((v) => {
         const m = v.w * 0.05;
         if (p[0] >= v.x + m && p[0] <= v.x + v.w - m && p[1] >= v.y + m && p[1] <= v.y + v.h - m) return v;
@@ -146,7 +152,8 @@ export default function OutlineEditor(props: Props) {
     if (e.button !== 0 && e.pointerType === 'mouse') return;
     if (tool === 'points' && !props.readOnly) {
       // A finger is wider than a handle: the nearest point within reach is the one dragged.
-      const ref = nearestPoint(handles, toImage(e), (e.pointerType === 'touch' ? TOUCH_REACH : MOUSE_REACH) / scale);
+      const near = nearestPoint(handlePts, toImage(e), (e.pointerType === 'touch' ? TOUCH_REACH : MOUSE_REACH) / scale);
+      const ref = near ? toVertex(near) : null;
       if (ref) {
         e.preventDefault();
         capture(svgRef.current, e.pointerId);
@@ -189,7 +196,7 @@ export default function OutlineEditor(props: Props) {
       const k = start.w / (box || 1);
       setView(clampView({ ...start, x: start.x - (e.clientX - from[0]) * k, y: start.y - (e.clientY - from[1]) * k }, width, height));
     } else if (drag.current && drag.current.pointer === e.pointerId) {
-      change(movePoint(handles, drag.current.ref, toImage(e), width, height));
+      moveTo(drag.current.ref, toImage(e));
     } else if (stroke) {
       const p = inside(toImage(e));
       const last = stroke[stroke.length - 1];
@@ -210,9 +217,13 @@ export default function OutlineEditor(props: Props) {
   const onDoubleClick = (e: MouseEvent<SVGSVGElement>) => {
     if (tool !== 'points' || props.readOnly) return;
     const p = toImage(e);
-    const edge = nearestEdge(handles, p, 12 / scale);
+    const edge = nearestEdge(outline, p, 12 / scale);
     if (edge) {
-      change(insertPoint(handles, edge, inside(p)));
+      // The new vertex is a handle; the vertices after it shift by one.
+      const handles = handleIdx.map((list, r) =>
+        r === edge.ring ? [...list.map((i) => (i > edge.index ? i + 1 : i)), edge.index + 1].sort((a, b) => a - b) : list,
+      );
+      change(insertPoint(outline, edge, inside(p)), handles);
       props.onSelect({ ring: edge.ring, index: edge.index + 1 });
     }
   };
@@ -222,22 +233,24 @@ export default function OutlineEditor(props: Props) {
     const delta = nudge(e.key, e.shiftKey, step);
     if (delta) {
       e.preventDefault();
-      const [x, y] = handles[ref.ring][ref.index];
+      const [x, y] = outline[ref.ring][ref.index];
       props.onSelect(ref);
-      change(movePoint(handles, ref, [x + delta[0], y + delta[1]], width, height));
+      moveTo(ref, [x + delta[0], y + delta[1]]);
     } else if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
-      const next = removePoint(handles, ref);
-      if (next !== handles) {
-        change(next);
-        const len = next[ref.ring].length;
-        props.onSelect({ ring: ref.ring, index: Math.min(ref.index, len - 1) });
+      const next = removePoint(outline, ref);
+      if (next !== outline) {
+        const list = handleIdx[ref.ring] ?? [];
+        const at = list.indexOf(ref.index);
+        const kept = list.filter((i) => i !== ref.index).map((i) => (i > ref.index ? i - 1 : i));
+        change(next, handleIdx.map((l, r) => (r === ref.ring ? kept : l)));
+        if (kept.length) props.onSelect({ ring: ref.ring, index: kept[Math.min(Math.max(0, at), kept.length - 1)] });
+        else props.onSelect(null);
       }
     } else if (e.key === 'PageDown' || e.key === 'PageUp') {
       // One tab stop for the whole outline: these move the selection along it.
       e.preventDefault();
-      if (handles !== outline) change(handles);
-      const flat = handles.flatMap((ring, r) => ring.map((_, i) => ({ ring: r, index: i })));
+      const flat = handleIdx.flatMap((list, r) => list.map((i) => ({ ring: r, index: i })));
       const at = flat.findIndex((p) => p.ring === ref.ring && p.index === ref.index);
       const next = flat[(at + (e.key === 'PageDown' ? 1 : flat.length - 1)) % flat.length];
       props.onSelect(next);
@@ -249,6 +262,7 @@ export default function OutlineEditor(props: Props) {
 
   const r = 7 / scale;
   const pendingRing = pending.length ? pending : null;
+  const selIsHandle = !!selected && (handleIdx[selected.ring] ?? []).includes(selected.index);
   const z = props.zoomLabels;
   return (
     <div className="media-editor-wrap">
@@ -300,10 +314,11 @@ export default function OutlineEditor(props: Props) {
             ? pendingRing.map(([x, y], i) => <circle key={`p${i}`} className="handle" cx={x} cy={y} r={i === 0 ? r * 1.3 : r * 0.8} />)
             : null}
           {tool === 'points' && !stroke && !props.readOnly
-            ? handles.map((ring, ri) =>
-                ring.map(([x, y], i) => {
+            ? handleIdx.map((list, ri) =>
+                list.map((i) => {
+                  const [x, y] = outline[ri][i];
                   const isSel = selected?.ring === ri && selected.index === i;
-                  const tabStop = selected ? isSel : ri === 0 && i === 0;
+                  const tabStop = selIsHandle ? isSel : ri === 0 && i === list[0];
                   return (
                     <circle
                       key={`${ri}:${i}`}
@@ -319,7 +334,7 @@ export default function OutlineEditor(props: Props) {
                       vectorEffect="non-scaling-stroke"
                       tabIndex={tabStop ? 0 : -1}
                       role="button"
-                      aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
+                      aria-label={props.pointLabel(list.indexOf(i) + 1, list.length, ri + 1)}
                       aria-pressed={isSel}
                       onPointerDown={(e) => onHandleDown(e, { ring: ri, index: i })}
                       onKeyDown={(e) => onHandleKey(e, { ring: ri, index: i })}

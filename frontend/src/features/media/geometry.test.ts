@@ -17,6 +17,8 @@ import {
   outlineForApi,
   simplifyRing,
   simplifyClosedRing,
+  handleIndices,
+  moveHandle,
   simplifyOutline,
   type Homography,
   type Outline,
@@ -298,5 +300,38 @@ describe('simplifyClosedRing (handles for editing by hand)', () => {
 
   it('a smaller gap (zoomed in) keeps more handles', () => {
     expect(simplifyClosedRing(circle, 0.5, 10).length).toBeGreaterThan(simplifyClosedRing(circle, 1.5, 28).length);
+  });
+});
+
+describe('handles over the whole outline', () => {
+  const square: Point[] = [];
+  for (let i = 0; i < 10; i++) square.push([i * 10, 0]);
+  for (let i = 0; i < 10; i++) square.push([100, i * 10]);
+  for (let i = 0; i < 10; i++) square.push([100 - i * 10, 100]);
+  for (let i = 0; i < 10; i++) square.push([0, 100 - i * 10]);
+
+  it('handleIndices are the kept corners, as indices of the ring', () => {
+    expect(handleIndices(square, 1, 28)).toEqual([0, 10, 20, 30]);
+    const sparse: Point[] = [[0, 0], [100, 0], [50, 80]];
+    expect(handleIndices(sparse, 1, 28)).toEqual([0, 1, 2]);
+  });
+
+  it('moveHandle carries the vertices between the neighbouring handles, and only those', () => {
+    const handles = [0, 10, 20, 30];
+    const [moved] = moveHandle([square], { ring: 0, index: 10 }, [120, 0], handles, 200, 200);
+    expect(moved).toHaveLength(square.length); // no detail lost
+    expect(moved[10]).toEqual([120, 0]);
+    expect(moved[0]).toEqual([0, 0]); // the neighbouring handles stay
+    expect(moved[20]).toEqual([100, 100]);
+    expect(moved[5]).toEqual([60, 0]); // half way from handle 0: half the move
+    expect(moved[15]).toEqual([110, 50]); // half way to handle 20: half the move
+    expect(moved.slice(21)).toEqual(square.slice(21)); // the rest is untouched
+  });
+
+  it('moveHandle wraps around the ring and keeps points inside the photo', () => {
+    const [moved] = moveHandle([square], { ring: 0, index: 0 }, [-50, -50], [0, 10, 20, 30], 200, 200);
+    expect(moved[0]).toEqual([0, 0]);
+    const [moved2] = moveHandle([square], { ring: 0, index: 0 }, [10, 10], [0, 10, 20, 30], 200, 200);
+    expect(moved2[35]).toEqual([5, 55]); // between handle 30 and 0: half of (10, 10)
   });
 });

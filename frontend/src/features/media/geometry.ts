@@ -305,6 +305,49 @@ export function simplifyOutline(outline: Outline, tolerance: number, minGap: num
   return rings.every((r, i) => r === outline[i]) ? outline : rings;
 }
 
+/** The indices (ascending) of the vertices simplifyClosedRing keeps: the handles of a ring. */
+export function handleIndices(ring: Ring, tolerance: number, minGap: number): number[] {
+  const kept = simplifyClosedRing(ring, tolerance, minGap);
+  if (kept === ring) return ring.map((_, i) => i);
+  const index = new Map<Point, number>(ring.map((p, i) => [p, i]));
+  return kept.map((p) => index.get(p) ?? -1).filter((i) => i >= 0).sort((a, b) => a - b);
+}
+
+/** Move the handle at vertex `ref.index` to `to` and carry the vertices between it and its
+ * neighbouring handles (`handles`: the ring's handle indices, ascending) along, each by a
+ * share of the move that falls off with the distance along the outline (1 at the handle, 0 at
+ * the next handles). The outline keeps all its detail; only the part being edited changes. */
+export function moveHandle(outline: Outline, ref: PointRef, to: Point, handles: number[], width: number, height: number): Outline {
+  const ring = outline[ref.ring];
+  const n = ring.length;
+  const at = handles.indexOf(ref.index);
+  if (!ring || at < 0 || handles.length < 2) return movePoint(outline, ref, to, width, height);
+  const target = clampPoint(to, width, height);
+  const [dx, dy] = [target[0] - ring[ref.index][0], target[1] - ring[ref.index][1]];
+  const prev = handles[(at - 1 + handles.length) % handles.length];
+  const next = handles[(at + 1) % handles.length];
+  const moved = ring.slice();
+  moved[ref.index] = target;
+  // Vertices from one handle to the other, going forward (with wrap-around): their shares.
+  const carry = (from: number, steps: number, rising: boolean) => {
+    const lengths = [0];
+    for (let k = 1; k <= steps; k++) {
+      const a = ring[(from + k - 1) % n];
+      const b = ring[(from + k) % n];
+      lengths.push(lengths[k - 1] + Math.hypot(b[0] - a[0], b[1] - a[1]));
+    }
+    const total = lengths[steps] || 1;
+    for (let k = 1; k < steps; k++) {
+      const i = (from + k) % n;
+      const share = rising ? lengths[k] / total : 1 - lengths[k] / total;
+      moved[i] = clampPoint([ring[i][0] + dx * share, ring[i][1] + dy * share], width, height);
+    }
+  };
+  carry(prev, (ref.index - prev + n) % n, true);
+  carry(ref.index, (next - ref.index + n) % n, false);
+  return outline.map((r, i) => (i === ref.ring ? moved : r));
+}
+
 function segmentsCross(a: Point, b: Point, c: Point, d: Point): boolean {
   const d1 = cross(c, d, a);
   const d2 = cross(c, d, b);
