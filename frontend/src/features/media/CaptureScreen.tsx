@@ -229,7 +229,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
         </p>
       ) : null}
       <div className="media-two-col">
-        <div className={'media-camera' + (photo && !previewFailed ? ' has-photo' : '')}>
+        <div className={'media-camera' + (photo && !previewFailed ? ' has-photo' : '') + (!photo && (camera === 'denied' || camera === 'unavailable') ? ' is-empty' : '')}>
           {photo ? (
             previewFailed ? (
               <div className="media-camera-empty">
