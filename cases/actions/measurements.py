@@ -281,6 +281,12 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
     site = access_wound_site(actor, site_id)
     measurements = rules.validated_measurements(site)
     baseline = measurements[0] if measurements else None
+    sizes = {
+        pk: (w, h)
+        for pk, w, h in Photo.objects.filter(pk__in={m.photo_id for m in measurements}).values_list(
+            "pk", "width", "height"
+        )
+    }
     points = []
     for m in measurements:
         reduction = None
@@ -299,6 +305,8 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
                 "status": m.status,
                 "photo": m.photo_id,
                 "measurement": m.pk,
+                "photo_size": list(sizes.get(m.photo_id, (0, 0))),
+                "wound_box": wound_box(m.outline, *sizes.get(m.photo_id, (0, 0))),
             }
         )
     return {
@@ -308,6 +316,42 @@ def trajectory(actor: User, site_id: int) -> dict[str, Any]:
         "points": points,
         "threshold": healing_threshold(site),
     }
+
+
+def wound_box(outline: Any, width: int, height: int) -> list[float] | None:
+    """The bounding box of the outline's largest ring (the wound; a small ring beside it may be
+    a false detection) as fractions of the photo, ``[x0, y0, x1, y1]``: a client crops a
+    thumbnail on the wound with it. None without an outline or a photo size."""
+    if width <= 0 or height <= 0:
+        return None
+    best: list[tuple[float, float]] = []
+    best_area = -1.0
+    for ring in outline or []:
+        points = [(float(p[0]), float(p[1])) for p in ring]
+        if not points:
+            continue
+        area = abs(
+            sum(
+                x0 * y1 - x1 * y0
+                for (x0, y0), (x1, y1) in zip(points, points[1:] + points[:1], strict=True)
+            )
+        )
+        if area > best_area:
+            best, best_area = points, area
+    if not best:
+        return None
+
+    def fraction(v: float, size: int) -> float:
+        return round(min(1.0, max(0.0, v / size)), 4)
+
+    xs = [x for x, _ in best]
+    ys = [y for _, y in best]
+    return [
+        fraction(min(xs), width),
+        fraction(min(ys), height),
+        fraction(max(xs), width),
+        fraction(max(ys), height),
+    ]
 
 
 def healing_threshold(site: WoundSite) -> dict[str, Any] | None:

@@ -142,6 +142,19 @@ class TrajectoryPointSerializer(serializers.Serializer[Any]):
     status = serializers.CharField()
     photo = serializers.IntegerField()
     measurement = serializers.IntegerField()
+    photo_size = serializers.ListField(
+        child=serializers.IntegerField(),
+        min_length=2,
+        max_length=2,
+        help_text="The photo's width and height in pixels.",
+    )
+    wound_box = serializers.ListField(
+        child=serializers.FloatField(),
+        min_length=4,
+        max_length=4,
+        allow_null=True,
+        help_text="The outline's bounding box as fractions of the photo: [x0, y0, x1, y1].",
+    )
 
 
 class ThresholdSerializer(serializers.Serializer[Any]):

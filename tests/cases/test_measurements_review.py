@@ -369,6 +369,8 @@ def test_the_trajectory_has_the_validated_measurements_against_the_baseline_and_
     assert body["baseline"]["measurement"] == first.pk
     assert [p["reduction_pct"] for p in body["points"]] == [0.0, 50.0]
     assert body["points"][1]["tissue"] == {"granulation": 80.0, "slough": 20.0, "necrosis": 0.0}
+    # No outline (a manual point of this test): no box to crop a thumbnail on.
+    assert body["points"][1]["wound_box"] is None
     assert body["threshold"] == {
         "rule": "stalled_healing",
         "weeks": 4,
@@ -534,3 +536,20 @@ def test_a_correction_may_outline_two_wounds_with_rings_of_different_lengths(
     body = response.json()
     assert len(body["outline"]) == 2
     assert body["area_cm2"] > phantom.area_cm2
+
+
+def test_each_point_has_its_wound_box_as_fractions_of_the_photo(
+    api: Api, physician: User, suggestion: Measurement, wound_site: WoundSite
+) -> None:
+    photo = suggestion.photo
+    Photo.objects.filter(pk=photo.pk).update(width=1000, height=500)
+    m = add_measurement(photo, wound_site, 4.0, 1, "validated")
+    # The wound, and a small ring beside it (a false detection) left out of the box.
+    outline = [[[900, 10], [950, 10], [950, 40]], [[100, 50], [300, 60], [250, 400]]]
+    Measurement.objects.filter(pk=m.pk).update(outline=outline)
+
+    body = api(physician).get(f"/api/wound-sites/{wound_site.pk}/trajectory").json()
+
+    point = next(p for p in body["points"] if p["measurement"] == m.pk)
+    assert point["wound_box"] == [0.1, 0.1, 0.3, 0.8]
+    assert point["photo_size"] == [1000, 500]

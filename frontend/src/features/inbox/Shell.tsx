@@ -24,14 +24,19 @@ export function ConnectionStatus() {
       <span className="connection" data-testid="connection-status" data-state={state} role="status" title={t(state)}>
         <span className="label">{t(state)}</span>
       </span>
+      {/* Not a notification badge: what this device still has to send (an upload tray and clock). */}
       <span
-        className="badge outbox-badge"
+        className="outbox-pill"
         data-testid="outbox-count"
+        role="status"
         hidden={count === 0}
-        title={t('queued', { count })}
-        aria-label={t('queued', { count })}
+        title={t(count === 1 ? 'queuedOne' : 'queued', { count })}
+        aria-label={t(count === 1 ? 'queuedOne' : 'queued', { count })}
       >
-        {count}
+        <svg aria-hidden="true" focusable="false" width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+          <path d="M12 15V4M8 8l4-4 4 4M4 15v4a1 1 0 0 0 1 1h14a1 1 0 0 0 1-1v-4" />
+        </svg>
+        <span aria-hidden="true">{t(count === 1 ? 'waitingShortOne' : 'waitingShort', { count })}</span>
       </span>
     </>
   );

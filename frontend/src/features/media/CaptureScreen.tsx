@@ -16,6 +16,13 @@ type Check = { state: 'idle' } | { state: 'checking' } | { state: 'done'; verdic
 
 const CHECK_INTERVAL_MS = 700;
 
+function formatSize(bytes: number, lang: string): string {
+  const mb = bytes / (1024 * 1024);
+  return mb >= 1
+    ? `${mb.toLocaleString(lang, { maximumFractionDigits: 1 })} MB`
+    : `${Math.max(1, Math.round(bytes / 1024)).toLocaleString(lang)} kB`;
+}
+
 function Verdict({ check, t }: { check: Check; t: T }) {
   if (check.state === 'idle') return null;
   if (check.state === 'checking') {
@@ -69,7 +76,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
   const [site, setSite] = useState<string>(initialSite != null ? String(initialSite) : '');
   const [camera, setCamera] = useState<CameraState>('off');
   const [check, setCheck] = useState<Check>({ state: 'idle' });
-  const [photo, setPhoto] = useState<{ blob: Blob; name: string; url: string } | null>(null);
+  const [photo, setPhoto] = useState<{ blob: Blob; name: string; url: string; source: 'camera' | 'file' } | null>(null);
   const [sending, setSending] = useState(false);
   const [sendError, setSendError] = useState<string | null>(null);
   const [previewFailed, setPreviewFailed] = useState(false);
@@ -160,11 +167,11 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
     if (photo) URL.revokeObjectURL(photo.url);
   }, [photo]);
 
-  const usePhoto = async (blob: Blob, name: string) => {
+  const usePhoto = async (blob: Blob, name: string, source: 'camera' | 'file') => {
     stopCamera();
     setSendError(null);
     setPreviewFailed(false);
-    setPhoto({ blob, name, url: URL.createObjectURL(blob) });
+    setPhoto({ blob, name, url: URL.createObjectURL(blob), source });
     // One check of the photo itself (not possible for a format the browser cannot decode).
     setCheck({ state: 'checking' });
     try {
@@ -180,7 +187,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
     const v = videoRef.current;
     if (!v || !v.videoWidth) return;
     const blob = await frameBlob(v, v.videoWidth, v.videoHeight, 8192, 0.92);
-    if (blob) await usePhoto(blob, `wound-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg`);
+    if (blob) await usePhoto(blob, `wound-${new Date().toISOString().replace(/[:.]/g, '-')}.jpg`, 'camera');
   };
 
   const retake = () => {
@@ -222,7 +229,7 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
         </p>
       ) : null}
       <div className="media-two-col">
-        <div className="media-camera">
+        <div className={'media-camera' + (photo && !previewFailed ? ' has-photo' : '') + (!photo && (camera === 'denied' || camera === 'unavailable') ? ' is-empty' : '')}>
           {photo ? (
             previewFailed ? (
               <div className="media-camera-empty">
@@ -261,27 +268,42 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
             </div>
           ) : null}
         </div>
-        <section className="media-panel card" aria-label={t('sendPhoto')}>
-          <div className="media-toolbar media-toolbar-optional">
+        <section className="media-panel card" aria-label={t('photoAndSite')}>
+          {photo ? (
+            <p className="media-chosen">
+              <span className="muted small">{photo.source === 'file' ? t('chosenFile') : t('takenPhoto')}</span>
+              <span className="media-chosen-name">{photo.name}</span>
+              <span className="muted small">{formatSize(photo.blob.size, lang)}</span>
+            </p>
+          ) : null}
+          <div className="media-toolbar media-source-row">
+            {/* A styled button for the file picker: the real input is visually hidden inside its label. */}
+            <label className={'button media-file-button' + (sending ? ' is-disabled' : '')}>
+              <svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+                <path d="M4 5h16v14H4zM4 15l4-4 4 4 3-3 5 5M15 9h.01" />
+              </svg>
+              <span>{photo?.source === 'file' ? t('chooseAnother') : t('choosePhoto')}</span>
+              <input
+                className="visually-hidden"
+                type="file"
+                accept="image/jpeg,image/png,image/heic"
+                disabled={sending}
+                onChange={(e) => {
+                  const file = e.target.files?.[0];
+                  if (file) void usePhoto(file, file.name, 'file');
+                  e.target.value = '';
+                }}
+              />
+            </label>
             {photo ? (
               <button type="button" onClick={retake} disabled={sending}>
-                {t('retakePhoto')}
+                <svg aria-hidden="true" focusable="false" width="18" height="18" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round">
+                  <path d="M4 8h3l2-3h6l2 3h3v11H4zM12 16a3 3 0 1 0 0-6 3 3 0 0 0 0 6z" />
+                </svg>
+                <span>{photo.source === 'camera' ? t('retakePhoto') : t('startCamera')}</span>
               </button>
             ) : null}
           </div>
-          <label className="media-file-input field">
-            {t('choosePhoto')}
-            <input
-              type="file"
-              accept="image/jpeg,image/png,image/heic"
-              disabled={sending}
-              onChange={(e) => {
-                const file = e.target.files?.[0];
-                if (file) void usePhoto(file, file.name);
-                e.target.value = '';
-              }}
-            />
-          </label>
           <label className="field">
             {t('woundSite')}
             <select value={site} onChange={(e) => setSite(e.target.value)} disabled={sending}>
@@ -297,12 +319,6 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
               })}
             </select>
           </label>
-          <div className="media-send-row">
-            <button type="button" className="primary" onClick={() => void send()} disabled={!photo || sending}>
-              {t('sendPhoto')}
-            </button>
-          </div>
-          {!photo ? <p className="muted">{t('noPhotoYet')}</p> : null}
           {photo && check.state === 'done' && check.verdict.verdict === 'retake' ? <p className="notice">{t('sendAnyway')}</p> : null}
           {sendError ? (
             <p className="error" role="alert">
@@ -310,6 +326,13 @@ export default function CaptureScreen(props: { caseId?: number; siteId?: number 
             </p>
           ) : null}
         </section>
+      </div>
+      {/* Always in reach, on a phone too: the action bar stays at the bottom of the screen. */}
+      <div className="media-action-bar">
+        <p className="media-action-status small">{photo ? photo.name : t('noPhotoYet')}</p>
+        <button type="button" className="primary" onClick={() => void send()} disabled={!photo || sending}>
+          {t('sendPhoto')}
+        </button>
       </div>
     </main>
   );

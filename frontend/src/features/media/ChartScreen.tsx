@@ -4,7 +4,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../api';
 import { describeError, useLang, useT } from '../../i18n';
 import { Link, navigate, useRoute } from '../../router';
-import { expectedHealing, linearScale, niceTicks, reductionPct, tissueSegments, weekTicks, WEEK } from './chart';
+import { expectedHealing, linearScale, niceTicks, reductionPct, thumbnailCrop, tissueSegments, weekTicks, WEEK } from './chart';
 import { formatArea, formatDate, formatNumber, formatShortDate } from './format';
 import { messages } from './messages';
 import { woundTypeKey, type Trajectory, type WoundSite } from './types';
@@ -32,6 +32,28 @@ function changeText(pct: number | null, t: T, lang: Lang): string {
   if (pct == null) return t('unknown');
   if (pct >= 0) return t('smaller', { pct: formatNumber(pct, lang, 0) });
   return t('larger', { pct: formatNumber(-pct, lang, 0) });
+}
+
+/** A chart thumbnail cropped on the wound (as the photo message does); the whole photo when
+ * the point has no outline box. */
+function Thumbnail(props: {
+  photo: number;
+  crop: { x: number; y: number; side: number } | null;
+  size: [number, number] | undefined;
+  x: number;
+  y: number;
+  side: number;
+}) {
+  const href = `/api/photos/${props.photo}/thumbnail`;
+  if (!props.crop || !props.size) {
+    return <image href={href} x={props.x} y={props.y} width={props.side} height={props.side} preserveAspectRatio="xMidYMid slice" />;
+  }
+  const { crop } = props;
+  return (
+    <svg x={props.x} y={props.y} width={props.side} height={props.side} viewBox={`${crop.x} ${crop.y} ${crop.side} ${crop.side}`} preserveAspectRatio="xMidYMid slice">
+      <image href={href} x={0} y={0} width={props.size[0]} height={props.size[1]} preserveAspectRatio="none" />
+    </svg>
+  );
 }
 
 export function Chart({ data, width, t, lang }: { data: Trajectory; width: number; t: T; lang: Lang }) {
@@ -102,11 +124,12 @@ export function Chart({ data, width, t, lang }: { data: Trajectory; width: numbe
         <g aria-hidden="true">
           <line className="expected" x1={x(line.from.t)} y1={y(line.from.area)} x2={x(line.to.t)} y2={y(line.to.area)} />
           <circle cx={x(line.to.t)} cy={y(line.to.area)} r={4} fill="var(--warning)" />
+          {/* Under the line's end, where the descending dashed line is not. */}
           <text
             className="expected-label"
-            x={x(line.to.t)}
-            y={y(line.to.area) - 10}
-            textAnchor={x(line.to.t) > width - 90 ? 'end' : 'middle'}
+            x={x(line.to.t) > width - m.right - 30 ? x(line.to.t) + 4 : x(line.to.t)}
+            y={y(line.to.area) + 20}
+            textAnchor={x(line.to.t) > width - m.right - 30 ? 'end' : 'middle'}
           >
             −{formatNumber(data.threshold!.min_reduction_pct, lang, 0)} %
           </text>
@@ -167,7 +190,7 @@ export function Chart({ data, width, t, lang }: { data: Trajectory; width: numbe
               navigate(href);
             }}
           >
-            <image href={`/api/photos/${p.photo}/thumbnail`} x={cx - thumb / 2} y={thumbTop} width={thumb} height={thumb} preserveAspectRatio="xMidYMid slice" />
+            <Thumbnail photo={p.photo} crop={thumbnailCrop(p.wound_box, p.photo_size)} size={p.photo_size} x={cx - thumb / 2} y={thumbTop} side={thumb} />
             <rect className="thumb-frame" x={cx - thumb / 2} y={thumbTop} width={thumb} height={thumb} rx={3} />
           </a>
         );
@@ -272,7 +295,9 @@ export default function ChartScreen(props: { siteId?: number }) {
           {points.length ? (
             <section className="card">
               <h2 id="media-table-title">{t('table')}</h2>
-              <div className="media-chart-wrap">
+              {/* Wider than a phone: the table scrolls sideways in its own box (focusable, so a
+                  keyboard scrolls it too). */}
+              <div className="media-table-wrap" role="region" aria-labelledby="media-table-title" tabIndex={0}>
                 <table className="media-table" aria-labelledby="media-table-title">
                   <thead>
                     <tr>

@@ -1,14 +1,15 @@
 /** The outline editor over a photo: drag points (mouse, touch, keyboard), redraw freehand, or
  * click a new polygon. Works in image pixels; the SVG's viewBox is the photo. */
-import { useEffect, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent } from 'react';
 import {
   clientToImage,
   insertPoint,
-  movePoint,
   nearestEdge,
   nearestPoint,
   nudge,
   removePoint,
+  handleIndices,
+  moveHandle,
   simplifyRing,
   svgPoints,
   clampView,
@@ -46,6 +47,16 @@ interface Props {
   zoomLabels: { zoomIn: string; zoomOut: string; whole: string; fit: string };
 }
 
+/** Screen pixels: handles at least this far apart while moving points, the shape kept within
+ * SHAPE_TOLERANCE; handles drawn small, the selected one large; a finger reaches the nearest
+ * handle within TOUCH_REACH (the touch target), a mouse within MOUSE_REACH. */
+const HANDLE_GAP = 28;
+const SHAPE_TOLERANCE = 2;
+const HANDLE_R = 5;
+const HANDLE_R_SELECTED = 11;
+const TOUCH_REACH = 26;
+const MOUSE_REACH = 12;
+
 /** Keep receiving a pointer's moves outside the element (no pointer to capture: no matter). */
 function capture(el: Element | null, pointerId: number): void {
   try {
@@ -67,6 +78,31 @@ export default function OutlineEditor(props: Props) {
   const [stroke, setStroke] = useState<Point[] | null>(null);
   const handleRefs = useRef(new Map<string, SVGCircleElement>());
 
+  // Moving points: the model's outline (often 60 vertices a few pixels apart) gets handles on
+  // a simplified version of it only (Douglas-Peucker, handles about HANDLE_GAP screen pixels
+  // apart), so that a finger can grab them; the outline keeps every vertex, and moving a handle
+  // carries the vertices between it and its neighbouring handles along. The handles stay the
+  // same while they are being edited (the outline we emitted), and are chosen again for an
+  // outline from elsewhere (reset, freehand) or at another zoom.
+  const editable = tool === 'points' && !props.readOnly;
+  const handleScale = box > 0 ? Math.round(scale * 100) / 100 : 0;
+  const emitted = useRef<{ outline: Outline; scale: number; handles: number[][] } | null>(null);
+  const handleIdx = useMemo<number[][]>(() => {
+    const e = emitted.current;
+    if (e && e.outline === outline && e.scale === handleScale) return e.handles;
+    if (!editable || handleScale === 0) return outline.map((ring) => ring.map((_, i) => i));
+    return outline.map((ring) => handleIndices(ring, SHAPE_TOLERANCE / handleScale, HANDLE_GAP / handleScale));
+  }, [outline, editable, handleScale]);
+  const handlePts: Outline = useMemo(() => outline.map((ring, r) => (handleIdx[r] ?? []).map((i) => ring[i])), [outline, handleIdx]);
+  const change = (next: Outline, handles: number[][] = handleIdx) => {
+    emitted.current = { outline: next, scale: handleScale, handles };
+    props.onChange(next);
+  };
+  const moveTo = (ref: PointRef, to: Point) => change(moveHandle(outline, ref, to, handleIdx[ref.ring] ?? [], width, height));
+  /** A handle's vertex from its place in the handle list. */
+  const toVertex = (ref: PointRef): PointRef => ({ ring: ref.ring, index: handleIdx[ref.ring][ref.index] });
+  const select = (ref: PointRef | null) => props.onSelect(ref);
+
   useEffect(() => {
     const el = wrapRef.current;
     if (!el) return;
@@ -82,7 +118,8 @@ export default function OutlineEditor(props: Props) {
   useEffect(() => {
     if (!selected) return;
     const p = outline[selected.ring]?.[selected.index];
-    if (p) {
+    // Not while a pointer drags it: the photo would slide under the pointer and the point run away.
+    if (p && !drag.current) {
       setView((v) => {
         const m = v.w * 0.05;
         if (p[0] >= v.x + m && p[0] <= v.x + v.w - m && p[1] >= v.y + m && p[1] <= v.y + v.h - m) return v;
@@ -107,7 +144,7 @@ export default function OutlineEditor(props: Props) {
     e.stopPropagation();
     capture(e.currentTarget, e.pointerId);
     drag.current = { ref, pointer: e.pointerId };
-    props.onSelect(ref);
+    select(ref);
     (e.currentTarget as SVGCircleElement).focus();
   };
 
@@ -115,12 +152,13 @@ export default function OutlineEditor(props: Props) {
     if (e.button !== 0 && e.pointerType === 'mouse') return;
     if (tool === 'points' && !props.readOnly) {
       // A finger is wider than a handle: the nearest point within reach is the one dragged.
-      const ref = nearestPoint(outline, toImage(e), (e.pointerType === 'touch' ? 24 : 12) / scale);
+      const near = nearestPoint(handlePts, toImage(e), (e.pointerType === 'touch' ? TOUCH_REACH : MOUSE_REACH) / scale);
+      const ref = near ? toVertex(near) : null;
       if (ref) {
         e.preventDefault();
         capture(svgRef.current, e.pointerId);
         drag.current = { ref, pointer: e.pointerId };
-        props.onSelect(ref);
+        select(ref);
         return;
       }
     }
@@ -158,7 +196,7 @@ export default function OutlineEditor(props: Props) {
       const k = start.w / (box || 1);
       setView(clampView({ ...start, x: start.x - (e.clientX - from[0]) * k, y: start.y - (e.clientY - from[1]) * k }, width, height));
     } else if (drag.current && drag.current.pointer === e.pointerId) {
-      props.onChange(movePoint(outline, drag.current.ref, toImage(e), width, height));
+      moveTo(drag.current.ref, toImage(e));
     } else if (stroke) {
       const p = inside(toImage(e));
       const last = stroke[stroke.length - 1];
@@ -181,7 +219,11 @@ export default function OutlineEditor(props: Props) {
     const p = toImage(e);
     const edge = nearestEdge(outline, p, 12 / scale);
     if (edge) {
-      props.onChange(insertPoint(outline, edge, inside(p)));
+      // The new vertex is a handle; the vertices after it shift by one.
+      const handles = handleIdx.map((list, r) =>
+        r === edge.ring ? [...list.map((i) => (i > edge.index ? i + 1 : i)), edge.index + 1].sort((a, b) => a - b) : list,
+      );
+      change(insertPoint(outline, edge, inside(p)), handles);
       props.onSelect({ ring: edge.ring, index: edge.index + 1 });
     }
   };
@@ -193,19 +235,22 @@ export default function OutlineEditor(props: Props) {
       e.preventDefault();
       const [x, y] = outline[ref.ring][ref.index];
       props.onSelect(ref);
-      props.onChange(movePoint(outline, ref, [x + delta[0], y + delta[1]], width, height));
+      moveTo(ref, [x + delta[0], y + delta[1]]);
     } else if (e.key === 'Delete' || e.key === 'Backspace') {
       e.preventDefault();
       const next = removePoint(outline, ref);
       if (next !== outline) {
-        props.onChange(next);
-        const len = next[ref.ring].length;
-        props.onSelect({ ring: ref.ring, index: Math.min(ref.index, len - 1) });
+        const list = handleIdx[ref.ring] ?? [];
+        const at = list.indexOf(ref.index);
+        const kept = list.filter((i) => i !== ref.index).map((i) => (i > ref.index ? i - 1 : i));
+        change(next, handleIdx.map((l, r) => (r === ref.ring ? kept : l)));
+        if (kept.length) props.onSelect({ ring: ref.ring, index: kept[Math.min(Math.max(0, at), kept.length - 1)] });
+        else props.onSelect(null);
       }
     } else if (e.key === 'PageDown' || e.key === 'PageUp') {
       // One tab stop for the whole outline: these move the selection along it.
       e.preventDefault();
-      const flat = outline.flatMap((ring, r) => ring.map((_, i) => ({ ring: r, index: i })));
+      const flat = handleIdx.flatMap((list, r) => list.map((i) => ({ ring: r, index: i })));
       const at = flat.findIndex((p) => p.ring === ref.ring && p.index === ref.index);
       const next = flat[(at + (e.key === 'PageDown' ? 1 : flat.length - 1)) % flat.length];
       props.onSelect(next);
@@ -217,7 +262,7 @@ export default function OutlineEditor(props: Props) {
 
   const r = 7 / scale;
   const pendingRing = pending.length ? pending : null;
-  const total = outline.reduce((a, ring) => a + ring.length, 0);
+  const selIsHandle = !!selected && (handleIdx[selected.ring] ?? []).includes(selected.index);
   const z = props.zoomLabels;
   return (
     <div className="media-editor-wrap">
@@ -269,10 +314,11 @@ export default function OutlineEditor(props: Props) {
             ? pendingRing.map(([x, y], i) => <circle key={`p${i}`} className="handle" cx={x} cy={y} r={i === 0 ? r * 1.3 : r * 0.8} />)
             : null}
           {tool === 'points' && !stroke && !props.readOnly
-            ? outline.map((ring, ri) =>
-                ring.map(([x, y], i) => {
+            ? handleIdx.map((list, ri) =>
+                list.map((i) => {
+                  const [x, y] = outline[ri][i];
                   const isSel = selected?.ring === ri && selected.index === i;
-                  const tabStop = selected ? isSel : ri === 0 && i === 0;
+                  const tabStop = selIsHandle ? isSel : ri === 0 && i === list[0];
                   return (
                     <circle
                       key={`${ri}:${i}`}
@@ -284,14 +330,15 @@ export default function OutlineEditor(props: Props) {
                       className={'handle' + (isSel ? ' is-selected' : '')}
                       cx={x}
                       cy={y}
-                      r={total > 80 ? r * 0.75 : r}
+                      r={(isSel ? HANDLE_R_SELECTED : HANDLE_R) / scale}
+                      vectorEffect="non-scaling-stroke"
                       tabIndex={tabStop ? 0 : -1}
                       role="button"
-                      aria-label={props.pointLabel(i + 1, ring.length, ri + 1)}
+                      aria-label={props.pointLabel(list.indexOf(i) + 1, list.length, ri + 1)}
                       aria-pressed={isSel}
                       onPointerDown={(e) => onHandleDown(e, { ring: ri, index: i })}
                       onKeyDown={(e) => onHandleKey(e, { ring: ri, index: i })}
-                      onFocus={() => props.onSelect({ ring: ri, index: i })}
+                      onFocus={() => select({ ring: ri, index: i })}
                     />
                   );
                 }),

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { expectedHealing, linearScale, niceTicks, reductionPct, tissueSegments, weekTicks, WEEK } from './chart';
+import { expectedHealing, linearScale, niceTicks, reductionPct, thumbnailCrop, tissueSegments, weekTicks, WEEK } from './chart';
 
 describe('scales', () => {
   it('maps a domain onto a range, inverted axes included', () => {
@@ -57,5 +57,24 @@ describe('reduction and tissue', () => {
     const withRest = tissueSegments({ granulation: 40, slough: 10, necrosis: 0 })!;
     expect(withRest[3]).toEqual({ key: 'other', share: 0.5 });
     expect(tissueSegments({ granulation: null, slough: null, necrosis: null })).toBeNull();
+  });
+});
+
+describe('thumbnailCrop', () => {
+  it('is a square around the wound with a margin, inside the photo', () => {
+    // photo 1000 x 500; wound box 100..300 x 50..400 px
+    const crop = thumbnailCrop([0.1, 0.1, 0.3, 0.8], [1000, 500])!;
+    expect(crop.side).toBeCloseTo(500); // 350 * 1.5 = 525, capped at the short side
+    expect(crop.y).toBe(0);
+    expect(crop.x).toBeCloseTo(0);
+    const small = thumbnailCrop([0.5, 0.5, 0.52, 0.54], [1000, 500])!;
+    expect(small.side).toBeCloseTo(100); // a fifth of the short side
+    expect(small.x + small.side / 2).toBeCloseTo(510);
+    expect(small.y + small.side / 2).toBeCloseTo(260);
+  });
+  it('is null without a box or a size', () => {
+    expect(thumbnailCrop(null, [10, 10])).toBeNull();
+    expect(thumbnailCrop([0, 0, 1, 1], undefined)).toBeNull();
+    expect(thumbnailCrop([0, 0, 1, 1], [0, 0])).toBeNull();
   });
 });

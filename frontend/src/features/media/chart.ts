@@ -91,3 +91,23 @@ export function tissueSegments(t: TissueShares): { key: 'granulation' | 'slough'
   const rest = 1 - parts.reduce((a, p) => a + p.share, 0);
   return rest > 0.005 ? [...parts, { key: 'other' as const, share: rest }] : parts;
 }
+
+/** The square of the photo (in its pixels) a chart thumbnail shows: the wound's box with a
+ * margin (at least a fifth of the photo's short side, so a tiny wound keeps its context),
+ * kept inside the photo; null without a box or a size (then the whole photo is shown). */
+export function thumbnailCrop(
+  box: readonly [number, number, number, number] | null | undefined,
+  size: readonly [number, number] | null | undefined,
+  margin = 1.5,
+): { x: number; y: number; side: number } | null {
+  if (!box || !size) return null;
+  const [w, h] = size;
+  if (!(w > 0 && h > 0)) return null;
+  const [x0, y0, x1, y1] = [box[0] * w, box[1] * h, box[2] * w, box[3] * h];
+  const side = Math.min(Math.min(w, h), Math.max((x1 - x0) * margin, (y1 - y0) * margin, Math.min(w, h) / 5));
+  const cx = (x0 + x1) / 2;
+  const cy = (y0 + y1) / 2;
+  const x = Math.min(w - side, Math.max(0, cx - side / 2));
+  const y = Math.min(h - side, Math.max(0, cy - side / 2));
+  return { x, y, side };
+}

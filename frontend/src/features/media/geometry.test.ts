@@ -16,6 +16,10 @@ import {
   nudge,
   outlineForApi,
   simplifyRing,
+  simplifyClosedRing,
+  handleIndices,
+  moveHandle,
+  simplifyOutline,
   type Homography,
   type Outline,
   type Point,
@@ -246,5 +250,88 @@ describe('largestRing', () => {
     ];
     expect(largestRing([spot, WOUND])).toEqual([WOUND]);
     expect(largestRing([])).toEqual([]);
+  });
+});
+
+describe('simplifyClosedRing (handles for editing by hand)', () => {
+  // A circle of radius 50 sampled at 60 points: handles 5.2 px apart.
+  const circle: Point[] = Array.from({ length: 60 }, (_, i) => {
+    const a = (i / 60) * 2 * Math.PI;
+    return [100 + 50 * Math.cos(a), 100 + 50 * Math.sin(a)] as Point;
+  });
+  const gaps = (ring: Point[]) => ring.map((p, i) => Math.hypot(p[0] - ring[(i + 1) % ring.length][0], p[1] - ring[(i + 1) % ring.length][1]));
+  const area = (ring: Point[]) => Math.abs(ring.reduce((a, p, i) => a + p[0] * ring[(i + 1) % ring.length][1] - ring[(i + 1) % ring.length][0] * p[1], 0) / 2);
+
+  it('spaces the vertices at least minGap apart and keeps the shape', () => {
+    const out = simplifyClosedRing(circle, 1.5, 28);
+    expect(out.length).toBeGreaterThanOrEqual(6);
+    expect(out.length).toBeLessThan(15);
+    expect(Math.min(...gaps(out))).toBeGreaterThanOrEqual(28);
+    // every kept vertex is one of the original ones
+    for (const p of out) expect(circle).toContainEqual(p);
+    // the area stays within 15 % of the circle's
+    expect(area(out) / area(circle)).toBeGreaterThan(0.85);
+    expect(isSimple(out)).toBe(true);
+  });
+
+  it('keeps corners: a square drawn with many points comes back as its 4 corners', () => {
+    const square: Point[] = [];
+    for (let i = 0; i < 20; i++) square.push([i * 5, 0]);
+    for (let i = 0; i < 20; i++) square.push([100, i * 5]);
+    for (let i = 0; i < 20; i++) square.push([100 - i * 5, 100]);
+    for (let i = 0; i < 20; i++) square.push([0, 100 - i * 5]);
+    const out = simplifyClosedRing(square, 1, 28);
+    expect(out).toHaveLength(4);
+    expect(out).toEqual(expect.arrayContaining([[0, 0], [100, 0], [100, 100], [0, 100]]));
+  });
+
+  it('returns a sparse ring unchanged (same object); a tiny ring keeps its shape', () => {
+    const tri: Point[] = [[0, 0], [100, 0], [50, 80]];
+    expect(simplifyClosedRing(tri, 2, 28)).toBe(tri);
+    // A ring smaller than a few handles keeps its shape (about 8 points), not a triangle.
+    const tiny = circle.map(([x, y]) => [x / 10, y / 10] as Point);
+    const kept = simplifyClosedRing(tiny, 0.5, 28);
+    expect(kept.length).toBeGreaterThanOrEqual(6);
+    expect(kept.length).toBeLessThanOrEqual(10);
+    expect(area(kept) / area(tiny)).toBeGreaterThan(0.85);
+    const outline: Outline = [tri];
+    expect(simplifyOutline(outline, 2, 28)).toBe(outline);
+  });
+
+  it('a smaller gap (zoomed in) keeps more handles', () => {
+    expect(simplifyClosedRing(circle, 0.5, 10).length).toBeGreaterThan(simplifyClosedRing(circle, 1.5, 28).length);
+  });
+});
+
+describe('handles over the whole outline', () => {
+  const square: Point[] = [];
+  for (let i = 0; i < 10; i++) square.push([i * 10, 0]);
+  for (let i = 0; i < 10; i++) square.push([100, i * 10]);
+  for (let i = 0; i < 10; i++) square.push([100 - i * 10, 100]);
+  for (let i = 0; i < 10; i++) square.push([0, 100 - i * 10]);
+
+  it('handleIndices are the kept corners, as indices of the ring', () => {
+    expect(handleIndices(square, 1, 28)).toEqual([0, 10, 20, 30]);
+    const sparse: Point[] = [[0, 0], [100, 0], [50, 80]];
+    expect(handleIndices(sparse, 1, 28)).toEqual([0, 1, 2]);
+  });
+
+  it('moveHandle carries the vertices between the neighbouring handles, and only those', () => {
+    const handles = [0, 10, 20, 30];
+    const [moved] = moveHandle([square], { ring: 0, index: 10 }, [120, 0], handles, 200, 200);
+    expect(moved).toHaveLength(square.length); // no detail lost
+    expect(moved[10]).toEqual([120, 0]);
+    expect(moved[0]).toEqual([0, 0]); // the neighbouring handles stay
+    expect(moved[20]).toEqual([100, 100]);
+    expect(moved[5]).toEqual([60, 0]); // half way from handle 0: half the move
+    expect(moved[15]).toEqual([110, 50]); // half way to handle 20: half the move
+    expect(moved.slice(21)).toEqual(square.slice(21)); // the rest is untouched
+  });
+
+  it('moveHandle wraps around the ring and keeps points inside the photo', () => {
+    const [moved] = moveHandle([square], { ring: 0, index: 0 }, [-50, -50], [0, 10, 20, 30], 200, 200);
+    expect(moved[0]).toEqual([0, 0]);
+    const [moved2] = moveHandle([square], { ring: 0, index: 0 }, [10, 10], [0, 10, 20, 30], 200, 200);
+    expect(moved2[35]).toEqual([5, 55]); // between handle 30 and 0: half of (10, 10)
   });
 });

@@ -245,6 +245,109 @@ export function simplifyRing(stroke: Point[], tolerance: number, maxPoints = 200
   return ring.length >= 3 ? ring : null;
 }
 
+/** A closed ring simplified for editing by hand: Ramer–Douglas–Peucker at `tolerance` (the
+ * shape kept within that distance), then, while two neighbouring vertices are closer than
+ * `minGap`, the less significant of the two (the one nearer the chord of its neighbours) is
+ * dropped, so that handles can be told apart and grabbed. Never under 3 vertices; a ring already
+ * sparse enough comes back as it is (same object). Units are the caller's (image pixels for a
+ * tolerance given in screen pixels divided by the scale). */
+export function simplifyClosedRing(ring: Ring, tolerance: number, minGap: number): Ring {
+  const n = ring.length;
+  if (n <= 3) return ring;
+  // A ring smaller than a few handles keeps about 8 of them (closer together), not a triangle:
+  // its shape (and area) matters more than grabbing its points without zooming in.
+  const perimeter = ring.reduce((sum, p, i) => {
+    const q = ring[(i + 1) % n];
+    return sum + Math.hypot(p[0] - q[0], p[1] - q[1]);
+  }, 0);
+  minGap = Math.min(minGap, perimeter / 12);
+  tolerance = Math.min(tolerance, perimeter / 100);
+  // Split the closed ring at the vertex farthest from the first one: two open polylines.
+  let far = 0;
+  let farD = -1;
+  for (let i = 1; i < n; i++) {
+    const d = Math.hypot(ring[i][0] - ring[0][0], ring[i][1] - ring[0][1]);
+    if (d > farD) {
+      farD = d;
+      far = i;
+    }
+  }
+  const a = simplifyPolyline(ring.slice(0, far + 1), tolerance);
+  const b = simplifyPolyline([...ring.slice(far), ring[0]], tolerance);
+  let out: Point[] = a.concat(b.slice(1, -1));
+  if (out.length < 3) out = [ring[0], ring[far], ring[Math.floor((far + n) / 2) % n]];
+  const significance = (pts: Point[], i: number) => {
+    const m = pts.length;
+    return distanceToSegment(pts[i], pts[(i - 1 + m) % m], pts[(i + 1) % m]);
+  };
+  while (out.length > 3) {
+    let closest = -1;
+    let closestD = minGap;
+    for (let i = 0; i < out.length; i++) {
+      const q = out[(i + 1) % out.length];
+      const d = Math.hypot(out[i][0] - q[0], out[i][1] - q[1]);
+      if (d < closestD) {
+        closestD = d;
+        closest = i;
+      }
+    }
+    if (closest < 0) break;
+    const next = (closest + 1) % out.length;
+    const drop = significance(out, closest) <= significance(out, next) ? closest : next;
+    out = out.filter((_, i) => i !== drop);
+  }
+  return out.length === n ? ring : out;
+}
+
+/** Every ring of an outline through simplifyClosedRing; the same object when nothing changes. */
+export function simplifyOutline(outline: Outline, tolerance: number, minGap: number): Outline {
+  const rings = outline.map((ring) => simplifyClosedRing(ring, tolerance, minGap));
+  return rings.every((r, i) => r === outline[i]) ? outline : rings;
+}
+
+/** The indices (ascending) of the vertices simplifyClosedRing keeps: the handles of a ring. */
+export function handleIndices(ring: Ring, tolerance: number, minGap: number): number[] {
+  const kept = simplifyClosedRing(ring, tolerance, minGap);
+  if (kept === ring) return ring.map((_, i) => i);
+  const index = new Map<Point, number>(ring.map((p, i) => [p, i]));
+  return kept.map((p) => index.get(p) ?? -1).filter((i) => i >= 0).sort((a, b) => a - b);
+}
+
+/** Move the handle at vertex `ref.index` to `to` and carry the vertices between it and its
+ * neighbouring handles (`handles`: the ring's handle indices, ascending) along, each by a
+ * share of the move that falls off with the distance along the outline (1 at the handle, 0 at
+ * the next handles). The outline keeps all its detail; only the part being edited changes. */
+export function moveHandle(outline: Outline, ref: PointRef, to: Point, handles: number[], width: number, height: number): Outline {
+  const ring = outline[ref.ring];
+  const n = ring.length;
+  const at = handles.indexOf(ref.index);
+  if (!ring || at < 0 || handles.length < 2) return movePoint(outline, ref, to, width, height);
+  const target = clampPoint(to, width, height);
+  const [dx, dy] = [target[0] - ring[ref.index][0], target[1] - ring[ref.index][1]];
+  const prev = handles[(at - 1 + handles.length) % handles.length];
+  const next = handles[(at + 1) % handles.length];
+  const moved = ring.slice();
+  moved[ref.index] = target;
+  // Vertices from one handle to the other, going forward (with wrap-around): their shares.
+  const carry = (from: number, steps: number, rising: boolean) => {
+    const lengths = [0];
+    for (let k = 1; k <= steps; k++) {
+      const a = ring[(from + k - 1) % n];
+      const b = ring[(from + k) % n];
+      lengths.push(lengths[k - 1] + Math.hypot(b[0] - a[0], b[1] - a[1]));
+    }
+    const total = lengths[steps] || 1;
+    for (let k = 1; k < steps; k++) {
+      const i = (from + k) % n;
+      const share = rising ? lengths[k] / total : 1 - lengths[k] / total;
+      moved[i] = clampPoint([ring[i][0] + dx * share, ring[i][1] + dy * share], width, height);
+    }
+  };
+  carry(prev, (ref.index - prev + n) % n, true);
+  carry(ref.index, (next - ref.index + n) % n, false);
+  return outline.map((r, i) => (i === ref.ring ? moved : r));
+}
+
 function segmentsCross(a: Point, b: Point, c: Point, d: Point): boolean {
   const d1 = cross(c, d, a);
   const d2 = cross(c, d, b);

@@ -68,6 +68,10 @@ export interface TrajectoryPoint {
   status: MeasurementStatus;
   photo: number;
   measurement: number;
+  /** The photo's [width, height] in pixels (absent from an older server). */
+  photo_size?: [number, number];
+  /** The outline's bounding box as fractions of the photo, [x0, y0, x1, y1]; null without one. */
+  wound_box?: [number, number, number, number] | null;
 }
 
 export interface Trajectory {

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { api } from '../../api';
 import { describeError, useLang, useT } from '../../i18n';
 import { Link } from '../../router';
+import { describeNotification } from './describe';
 import { messages } from './messages';
 import PushPanel from './PushPanel';
 import { markReadLocally, mergeNotifications, targetHref, type NotificationItem, type NotificationPage } from './targets';
@@ -149,7 +150,8 @@ export default function NotificationsScreen() {
           const href = targetHref(n.target);
           const kindKey = `kind_${n.kind}` as Key;
           const kind = (messages.en as Record<string, string>)[kindKey] ? t(kindKey) : n.kind;
-          const title = GENERIC_TITLES[n.title] ? t(GENERIC_TITLES[n.title]) : n.title;
+          const described = describeNotification(n.kind, n.title);
+          const title = described ? t(described.key, described.vars) : GENERIC_TITLES[n.title] ? t(GENERIC_TITLES[n.title]) : n.title;
           return (
             <li
               key={n.id}
@@ -161,7 +163,15 @@ export default function NotificationsScreen() {
               <span className={`nc-kind nc-kind--${n.kind}`}>{kind}</span>
               <div className="nc-item__body">
                 {href ? (
-                  <Link to={href} className="nc-item__title" onClick={() => void markRead(n)}>
+                  <Link
+                    to={href}
+                    className="nc-item__title"
+                    onClick={() => void markRead(n)}
+                    onAuxClick={(e) => {
+                      // Opened in another tab (middle click): read all the same.
+                      if (e.button === 1) void markRead(n);
+                    }}
+                  >
                     {!n.read_at && <span className="visually-hidden">{t('unread')}: </span>}
                     {title}
                   </Link>

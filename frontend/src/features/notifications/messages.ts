@@ -23,6 +23,9 @@ export const messages = defineMessages({
     kind_alert: 'Alert',
     kind_assignment: 'Assignment',
     kind_measurement: 'Measurement',
+    assignmentText: '{actor} added you to the care team of {room}',
+    mentionText: '{actor} mentioned you in {room}',
+    mentionTextDirect: '{actor} mentioned you',
     pushTitle: 'Notifications on this device',
     pushExplain:
       'Web push shows a notification on this device even when the app is closed. A push carries only a generic title (“New alert”, “You were mentioned”…) and reference numbers: never a patient’s name, a photo, a measurement or a message. It passes through your browser maker’s push service and may show on a lock screen. The details are fetched from the server when you open it, after you sign in.',
@@ -73,6 +76,9 @@ export const messages = defineMessages({
     kind_alert: 'Alerte',
     kind_assignment: 'Attribution',
     kind_measurement: 'Mesure',
+    assignmentText: '{actor} vous a ajouté(e) à l’équipe de soins de {room}',
+    mentionText: '{actor} vous a mentionné(e) dans {room}',
+    mentionTextDirect: '{actor} vous a mentionné(e)',
     pushTitle: 'Notifications sur cet appareil',
     pushExplain:
       'Les notifications push s’affichent sur cet appareil même quand l’application est fermée. Une notification ne contient qu’un titre générique (« Nouvelle alerte », « Vous avez été mentionné »…) et des numéros de référence : jamais le nom d’un patient, une photo, une mesure ni un message. Elle transite par le service de notifications de l’éditeur de votre navigateur et peut apparaître sur l’écran verrouillé. Les détails sont chargés depuis le serveur quand vous l’ouvrez, après connexion.',
@@ -123,6 +129,9 @@ export const messages = defineMessages({
     kind_alert: 'Alerta',
     kind_assignment: 'Asignación',
     kind_measurement: 'Medición',
+    assignmentText: '{actor} le ha añadido al equipo de cuidados de {room}',
+    mentionText: '{actor} le ha mencionado en {room}',
+    mentionTextDirect: '{actor} le ha mencionado',
     pushTitle: 'Notificaciones en este dispositivo',
     pushExplain:
       'Las notificaciones push aparecen en este dispositivo aunque la aplicación esté cerrada. Solo contienen un título genérico («Nueva alerta», «Le han mencionado»…) y números de referencia: nunca el nombre de un paciente, una foto, una medición ni un mensaje. Pasan por el servicio de notificaciones del fabricante de su navegador y pueden verse en la pantalla de bloqueo. Los detalles se cargan desde el servidor al abrirla, tras iniciar sesión.',

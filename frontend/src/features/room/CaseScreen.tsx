@@ -75,11 +75,27 @@ function PatientLink({ caseId }: { caseId: number }) {
   );
 }
 
+/** The stacked layout of room.css (the panel above the timeline). */
+const NARROW = '(max-width: 899px)';
+function narrowQuery(): MediaQueryList | null {
+  return typeof window === 'undefined' || typeof window.matchMedia !== 'function' ? null : window.matchMedia(NARROW);
+}
+
 function CasePanel({ detail, alerts }: { detail: CaseDetail; alerts: Alert[] }) {
   const t = useT(caseMessages);
   const { lang } = useLang();
   const me = useMe();
-  const [open, setOpen] = useState(() => typeof window === 'undefined' || window.matchMedia('(min-width: 900px)').matches);
+  // Folded where the panel sits above the timeline (phones, narrow windows), so the photo and its
+  // measurement stay in view; open beside the timeline on wide screens. It follows the window
+  // across the breakpoint (a phone turned, a window resized); the person's toggle holds otherwise.
+  const [open, setOpen] = useState(() => !narrowQuery()?.matches);
+  useEffect(() => {
+    const query = narrowQuery();
+    if (!query) return undefined;
+    const follow = () => setOpen(!query.matches);
+    query.addEventListener('change', follow);
+    return () => query.removeEventListener('change', follow);
+  }, []);
   const patient = detail.patient;
   return (
     <details className="case-panel" open={open} onToggle={(e) => setOpen((e.target as HTMLDetailsElement).open)}>

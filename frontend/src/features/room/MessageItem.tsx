@@ -1,4 +1,4 @@
-import { lazy, memo, Suspense, useState, type ComponentType, type KeyboardEvent } from 'react';
+import { lazy, memo, Suspense, useEffect, useState, type ComponentType, type KeyboardEvent } from 'react';
 import { describeError, useLang, useT } from '../../i18n';
 import { deleteMessage, editMessage } from '../../store';
 import type { Message } from '../../store/types';
@@ -208,6 +208,34 @@ function MessageItemImpl({ message, meId, myHandle, grouped, onReply }: Props) {
 
 export const MessageItem = memo(MessageItemImpl);
 
+/** A photo still in the outbox: its thumbnail from the queued blob, and the upload's progress. */
+function QueuedPhoto({ item, progress }: { item: OutboxItem; progress: number | undefined }) {
+  const t = useT(roomMessages);
+  const blob = item.blob;
+  const [url, setUrl] = useState<string | null>(null);
+  useEffect(() => {
+    if (!blob || typeof URL.createObjectURL !== 'function') {
+      setUrl(null);
+      return undefined;
+    }
+    const objectUrl = URL.createObjectURL(blob);
+    setUrl(objectUrl);
+    return () => URL.revokeObjectURL(objectUrl);
+  }, [blob]);
+  const uploading = progress !== undefined;
+  const label = uploading ? t('photoUploading', { percent: Math.round(progress * 100) }) : t('photoQueued');
+  return (
+    <div className="msg-body queued-photo">
+      {url ? <img className="queued-photo-thumb" src={url} alt={t('photoQueued')} /> : null}
+      <p className="small">
+        {label}
+        {item.note ? ` — ${item.note}` : ''}
+      </p>
+      {uploading && <progress className="msg-progress" value={progress} max={1} aria-label={label} />}
+    </div>
+  );
+}
+
 export function QueuedItem({ item, myHandle }: { item: OutboxItem; myHandle?: string }) {
   const t = useT(roomMessages);
   const { lang } = useLang();
@@ -225,15 +253,7 @@ export function QueuedItem({ item, myHandle }: { item: OutboxItem; myHandle?: st
           <Body text={item.text ?? ''} myHandle={myHandle} />
         </p>
       ) : (
-        <p className="msg-body">
-          {progress !== undefined && item.state === 'sending'
-            ? t('photoUploading', { percent: Math.round(progress * 100) })
-            : t('photoQueued')}
-          {item.note ? ` — ${item.note}` : ''}
-          {progress !== undefined && item.state === 'sending' && (
-            <progress className="msg-progress" value={progress} max={1} aria-label={t('photoUploading', { percent: Math.round(progress * 100) })} />
-          )}
-        </p>
+        <QueuedPhoto item={item} progress={item.state === 'sending' ? progress : undefined} />
       )}
       {item.state === 'failed' && (
         <>
