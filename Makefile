@@ -7,7 +7,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export DJANGO_SETTINGS_MODULE := coordination.settings
 
-.PHONY: run test frontend frontend-test frontend/dist node-check check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases bench-alerts lock messages clean
+.PHONY: run test screenshots frontend frontend-test frontend/dist node-check check lint typecheck worker beat bench bench-fixed bench-knee bench-catchup bench-idle bench-vision bench-cases bench-alerts lock messages clean
 
 $(VENV)/.base: requirements/base.lock
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -64,6 +64,13 @@ run: $(VENV)/.base frontend/dist/index.html
 test: $(VENV)/.dev frontend/dist/index.html frontend-test
 	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## make screenshots: the browser end-to-end tests (tests/e2e), saving their screenshots of the
+## main screens into docs/screenshots (committed) rather than var/screenshots (ignored); they
+## need DATABASE_URL (PostgreSQL), REDIS_URL and Chromium, and fail without them
+screenshots: $(VENV)/.dev frontend/dist/index.html
+	$(PY) manage.py compilemessages --ignore='.venv/*' -v 0
+	SCREENSHOT_DIR=docs/screenshots REQUIRE_SERVICES=1 $(PY) -m pytest tests/e2e $(PYTEST_ARGS)
 
 ## make check: what CI runs besides the tests
 check: lint typecheck

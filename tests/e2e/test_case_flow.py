@@ -92,6 +92,9 @@ def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
     case = demo_case(api(PHYSICIAN))
     case_id, room_id = case["id"], case["room"]
     site_id = case["wound_sites"][0]["id"]
+    # The demo case's chart already has a few weeks of validated measurements.
+    charted = api(PHYSICIAN).get(f"/api/wound-sites/{site_id}/trajectory").json()["points"]
+    assert len(charted) >= 2, charted
 
     nurse = new_context().new_page()
     physician = new_context().new_page()
@@ -143,13 +146,15 @@ def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
         reviewed = api(PHYSICIAN).get(f"/api/measurements/{suggestion}").json()
     assert reviewed["status"] == "superseded", reviewed
 
-    # The healing chart shows the validated (corrected) measurement.
-    trajectory = api(PHYSICIAN).get(f"/api/wound-sites/{site_id}/trajectory").json()
+    # The healing chart shows the validated (corrected) measurement after the demo's points.
+    points = api(PHYSICIAN).get(f"/api/wound-sites/{site_id}/trajectory").json()["points"]
+    assert [p["measurement"] for p in points[:-1]] == [p["measurement"] for p in charted]
+    assert len(points) == len(charted) + 1
+    assert points[-1]["status"] == "corrected", points[-1]
     physician.goto(f"/wound-sites/{site_id}/chart")
     chart = physician.get_by_test_id("healing-chart").first
     expect(chart).to_be_visible(timeout=UI_TIMEOUT_MS)
-    expect(physician.get_by_test_id("chart-point")).to_have_count(1)
-    assert trajectory, "the trajectory has the corrected measurement"
+    expect(physician.get_by_test_id("chart-point")).to_have_count(len(charted) + 1)
     screenshot(physician, "chart")
 
     # A patient link; the patient's page; the patient reports a fever: an urgent alert.
@@ -200,6 +205,10 @@ def test_offline_outbox_sends_each_item_exactly_once(
     sign_in(page, NURSE)
     page.goto(f"/cases/{case_id}")
     expect(page.get_by_test_id("message").first).to_be_visible()
+    # The demo case's room has photos already: the one sent offline comes after them.
+    photos_before = sum(1 for m in room_messages(api(NURSE), room_id) if m["kind"] == "photo")
+    assert photos_before, "the demo case has photos"
+    expect(page.get_by_test_id("photo-message")).to_have_count(photos_before)
 
     context.set_offline(True)
     expect(page.get_by_test_id("connection-status")).not_to_have_attribute(
@@ -222,7 +231,9 @@ def test_offline_outbox_sends_each_item_exactly_once(
     expect(page.get_by_test_id("outbox-count")).to_be_hidden(timeout=UI_TIMEOUT_MS)
     expect(page.locator('[data-testid="message"][data-state="queued"]')).to_have_count(0)
     expect(page.get_by_text(text)).to_have_count(1)
-    expect(page.get_by_test_id("photo-message")).to_have_count(1, timeout=UI_TIMEOUT_MS)
+    expect(page.get_by_test_id("photo-message")).to_have_count(
+        photos_before + 1, timeout=UI_TIMEOUT_MS
+    )
 
     # Exactly once on the server too: one text message, one photo message.
     page.wait_for_timeout(2000)
