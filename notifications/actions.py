@@ -121,6 +121,30 @@ def mark_all_read(actor: User) -> int:
         )
 
 
+def mark_done(
+    changes: Changes,
+    *,
+    kind: str,
+    key: str,
+    ids: Iterable[int],
+    users: Iterable[User | int] | None = None,
+) -> int:
+    """What a notification asked for is done: mark read the unread ``kind`` notifications
+    whose target's ``key`` is one of ``ids`` (of ``users`` only, when given), in the caller's
+    transaction. Returns how many were."""
+    if kind not in Kind.values:
+        raise ValueError(f"unknown notification kind {kind!r}")
+    wanted = [i for i in ids if i]
+    if not wanted:
+        return 0
+    rows = Notification.objects.filter(
+        kind=kind, read_at__isnull=True, **{f"target__{key}__in": wanted}
+    )
+    if users is not None:
+        rows = rows.filter(user_id__in=[u if isinstance(u, int) else u.pk for u in users])
+    return rows.update(read_at=timezone.now())
+
+
 # --- preferences ------------------------------------------------------------------------------
 def push_preferences(user: User) -> dict[str, bool]:
     """Whether each kind is pushed to the user's devices."""

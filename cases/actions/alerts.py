@@ -30,7 +30,7 @@ from coordination.accounts.models import Role, TeamMembership, User
 from coordination.accounts.permissions import Perm
 from coordination.errors import CoordinationError
 from coordination.events import Changes, record_changes
-from notifications.actions import notify
+from notifications.actions import mark_done, notify
 from rooms.access import require_perm
 from rooms.actions import post_message, update_message_data
 from rooms.models import Membership, Message
@@ -278,6 +278,8 @@ def acknowledge_alert(actor: User, alert_id: int, note: str = "") -> Alert:
         )
         if alert.message_id is not None:
             update_message_data(changes, alert.message_id, _message_data(alert))
+        # Read for whoever acknowledged it; the others' stay unread until they look.
+        mark_done(changes, kind="alert", key="alert", ids=[alert.pk], users=[actor])
         changes.audit(
             actor,
             "alert.acknowledge",

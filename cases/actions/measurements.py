@@ -27,6 +27,7 @@ from coordination.accounts.permissions import Perm
 from coordination.errors import CoordinationError
 from coordination.events import Changes, record_changes
 from coordination.taskqueue import enqueue
+from notifications.actions import mark_done
 from rooms.access import require_perm
 
 from .photos import current_measurement, read_photo_image, refresh_photo_message
@@ -235,8 +236,11 @@ def _create(
 
 def _after_review(changes: Changes, measurement: Measurement) -> None:
     """The clinical rules, after a decision on a measurement (validated, corrected, drawn or
-    rejected): in the same transaction, so an alert and its cause commit together."""
+    rejected): in the same transaction, so an alert and its cause commit together. The
+    "awaits your review" notifications of the suggestion are done: marked read."""
     alerts.after_measurement_reviewed(changes, measurement)
+    reviewed = [measurement.pk, measurement.supersedes_id or 0]
+    mark_done(changes, kind="measurement", key="measurement", ids=reviewed)
 
 
 def recompute_tissue(measurement_id: int) -> None:

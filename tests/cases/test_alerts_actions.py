@@ -183,6 +183,22 @@ def test_an_urgent_alert_also_notifies_the_case_rooms_physicians(
     assert Notification.objects.get(user=colleague).title == "New urgent alert"
 
 
+def test_acknowledging_an_alert_marks_it_read_for_whoever_did_it_only(
+    case: Case, physician: User, make_user: Any, wound_care: Any
+) -> None:
+    from coordination.accounts.models import Role
+
+    colleague = make_user("paula.physician", wound_care, Role.PHYSICIAN)
+    response = FormResponse.objects.create(
+        template=_template(), case=case, answers={"fever": True}, flags=["fever"]
+    )
+    with record_changes() as changes:
+        (raised,) = alerts.after_form_response(changes, response)
+    alerts.acknowledge_alert(physician, raised.pk)
+    unread = Notification.objects.filter(kind="alert", read_at__isnull=True)
+    assert list(unread.values_list("user_id", flat=True)) == [colleague.pk]
+
+
 def _template() -> Any:
     from cases.actions.forms import current_template
 

@@ -15,6 +15,7 @@ from cases.models import Case, Measurement, Photo, RuleSettings, WoundSite
 from coordination.accounts.models import User
 from coordination.audit.models import AuditEvent
 from coordination.models import RoomEvent
+from notifications.models import Notification
 from rooms.models import Message
 from tests.cases.test_photos_api import (
     Api,
@@ -91,6 +92,28 @@ def test_a_shared_community_nurse_may_review(
     suggestion.refresh_from_db()
     assert (suggestion.status, suggestion.review_note) == ("rejected", "that is a shadow")
     assert shown(suggestion)["note"] == "that is a shadow"
+
+
+@pytest.mark.parametrize("verb", ["validate", "reject", "correct"])
+def test_a_decision_marks_the_awaits_your_review_notification_read(
+    api: Api, physician: User, suggestion: Measurement, phantom: Phantom, verb: str
+) -> None:
+    waiting = Notification.objects.get(
+        user=physician, kind="measurement", target__measurement=suggestion.pk
+    )
+    assert waiting.read_at is None
+    another = Notification.objects.create(
+        user=physician, kind="measurement", title="x", target={"measurement": suggestion.pk + 1000}
+    )
+    body = {"outline": true_outline(phantom)} if verb == "correct" else {}
+    response = api(physician).post(
+        f"/api/measurements/{suggestion.pk}/{verb}", body, format="json"
+    )
+    assert response.status_code in (200, 201), response.content
+    waiting.refresh_from_db()
+    another.refresh_from_db()
+    assert waiting.read_at is not None
+    assert another.read_at is None
 
 
 @pytest.mark.parametrize("decision", ["validate", "reject"])
