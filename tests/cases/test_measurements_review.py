@@ -106,9 +106,7 @@ def test_a_decision_marks_the_awaits_your_review_notification_read(
         user=physician, kind="measurement", title="x", target={"measurement": suggestion.pk + 1000}
     )
     body = {"outline": true_outline(phantom)} if verb == "correct" else {}
-    response = api(physician).post(
-        f"/api/measurements/{suggestion.pk}/{verb}", body, format="json"
-    )
+    response = api(physician).post(f"/api/measurements/{suggestion.pk}/{verb}", body, format="json")
     assert response.status_code in (200, 201), response.content
     waiting.refresh_from_db()
     another.refresh_from_db()
