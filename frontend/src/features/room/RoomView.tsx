@@ -101,6 +101,19 @@ export default function RoomView({ roomId, side, sideLabel, title, subtitle }: P
     }
   }, [messages, pending.length]);
 
+  // Photos and lazily loaded cards grow the timeline after it is drawn: stay at the bottom.
+  const list = useRef<HTMLOListElement>(null);
+  useEffect(() => {
+    const el = scroller.current;
+    const content = list.current;
+    if (!el || !content || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => {
+      if (atBottom.current) el.scrollTop = el.scrollHeight;
+    });
+    observer.observe(content);
+    return () => observer.disconnect();
+  }, [timeline?.loaded]);
+
   // A link to one message (#message-ID, from a notification): show it once it is loaded.
   const jumped = useRef<string | null>(null);
   useEffect(() => {
@@ -227,7 +240,7 @@ export default function RoomView({ roomId, side, sideLabel, title, subtitle }: P
               </button>
             </div>
           )}
-          <ol className="messages" aria-live="polite" aria-relevant="additions">
+          <ol className="messages" ref={list} aria-live="polite" aria-relevant="additions">
             {messages?.map((message, i) => {
               const day = dayOf(message.created_at);
               const newDay = i === 0 || dayOf(messages[i - 1].created_at) !== day;
