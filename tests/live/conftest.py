@@ -86,7 +86,14 @@ def layer_settings(prefix: str) -> dict[str, Any]:
 class LiveServer:
     """One Daphne process; ``restart`` kills it and starts a new one on the same port."""
 
-    def __init__(self, log_dir: Path, prefix: str, extra_env: dict[str, str] | None = None):
+    def __init__(
+        self,
+        log_dir: Path,
+        prefix: str,
+        extra_env: dict[str, str] | None = None,
+        module: str = "daphne",
+    ):
+        self.module = module
         self.port = free_port()
         self.log_dir = log_dir
         self.prefix = prefix
@@ -131,7 +138,7 @@ class LiveServer:
         self.logs.append(log)
         with log.open("wb") as out:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), *APP],
+                [sys.executable, "-m", self.module, "-b", "127.0.0.1", "-p", str(self.port), *APP],
                 cwd=ROOT,
                 env=self.env(),
                 stdout=out,
