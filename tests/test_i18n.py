@@ -19,9 +19,10 @@ from rest_framework.test import APIClient
 
 from coordination.accounts.actions import create_token
 from coordination.accounts.models import Role, User
+from coordination.audit.models import AuditEvent
 from coordination.errors import MESSAGES
 from tests.conftest import PASSWORD, MakeUser
-from tests.helpers import MISSING, assert_refused
+from tests.helpers import MISSING, assert_refused, unchanged
 
 Api = Callable[[User | None], APIClient]
 LOCALE = Path(settings.BASE_DIR) / "locale"
@@ -137,3 +138,44 @@ def test_role_names_are_translated() -> None:
         assert str(Role.COMMUNITY_NURSE.label) == "Infirmier·ère libéral·e"
     with translation.override("es"):
         assert str(Role.PHYSICIAN.label) == "Médico/a"
+
+
+# --- choosing one's language ------------------------------------------------------------------
+def test_a_person_sets_their_language_and_the_api_answers_in_it_on_every_device(
+    api: Api, nurse: User
+) -> None:
+    response = api(nurse).patch("/api/me", {"language": "es"}, format="json")
+    assert response.status_code == 200, response.content
+    assert response.json()["language"] == "es"
+    nurse.refresh_from_db()
+    assert nurse.language == "es"
+    audit = AuditEvent.objects.get(action="user.language")
+    assert (audit.actor_id, audit.data) == (nurse.pk, {"from": "en", "to": "es"})
+    _, raw = create_token(nurse, "Another device")
+    other_device = APIClient()
+    other_device.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}")
+    refused = other_device.get(f"/api/rooms/{MISSING}")
+    assert assert_refused(refused, "room_not_found", 404)["message"] == (
+        "Esta sala no existe o usted no es miembro de ella."
+    )
+
+
+def test_setting_the_same_language_again_writes_nothing(api: Api, nurse: User) -> None:
+    with unchanged():
+        response = api(nurse).patch("/api/me", {"language": "en"}, format="json")
+    assert response.status_code == 200
+
+
+@pytest.mark.parametrize("body", [{"language": "de"}, {"language": ""}, {}, {"language": 3}])
+def test_an_unknown_language_is_refused_and_changes_nothing(
+    api: Api, nurse: User, body: dict[str, Any]
+) -> None:
+    with unchanged():
+        response = api(nurse).patch("/api/me", body, format="json")
+    assert_refused(response, "invalid_request", 400)
+
+
+def test_nobody_changes_a_language_without_signing_in(api: Api, db: None) -> None:
+    with unchanged():
+        response = api(None).patch("/api/me", {"language": "fr"}, format="json")
+    assert_refused(response, "not_authenticated", 401)

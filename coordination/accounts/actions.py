@@ -58,6 +58,18 @@ def check_credentials(email: str, password: str) -> User:
     return user
 
 
+def set_language(user: User, language: str) -> User:
+    """The person's language (``en``, ``fr``, ``es``): of the server's messages and
+    notifications, and of the web client on each of their devices. Audited when it changes."""
+    with record_changes() as changes:
+        before = User.objects.select_for_update().values_list("language", flat=True).get(pk=user.pk)
+        if before != language:
+            User.objects.filter(pk=user.pk).update(language=language)
+            changes.audit(user, "user.language", target=user, data={"from": before, "to": language})
+    user.language = language
+    return user
+
+
 def create_token(
     user: User, name: str, *, expires_at: datetime | None = None
 ) -> tuple[ApiToken, str]:

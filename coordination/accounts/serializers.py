@@ -85,6 +85,13 @@ class TokenLoginSerializer(LoginSerializer):
     )
 
 
+class UpdateMeSerializer(serializers.Serializer[Any]):
+    language = serializers.ChoiceField(
+        choices=[("en", "English"), ("fr", "Français"), ("es", "Español")],
+        help_text="The language of messages, notifications and the web client, on every device.",
+    )
+
+
 class CreateTokenSerializer(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=100)
     expires_at = serializers.DateTimeField(required=False, allow_null=True)

@@ -32,6 +32,7 @@ from .serializers import (
     TeamSerializer,
     TokenLoginSerializer,
     TokenSerializer,
+    UpdateMeSerializer,
     UserSerializer,
     team_payload,
     token_payload,
@@ -133,6 +134,16 @@ class MeView(APIView):
     @extend_schema(summary="Who I am, my teams and what my roles allow", responses=MeSerializer)
     def get(self, request: Request) -> Response:
         return Response(me_payload(request_user(request)))
+
+    @extend_schema(
+        summary="Change my language",
+        request=UpdateMeSerializer,
+        responses=MeSerializer,
+    )
+    def patch(self, request: Request) -> Response:
+        data = validated(UpdateMeSerializer, request.data)
+        user = actions.set_language(request_user(request), data["language"])
+        return Response(me_payload(user))
 
 
 class UsersView(APIView):

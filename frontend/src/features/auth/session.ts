@@ -1,7 +1,7 @@
 /** Who is signed in: loaded once from /api/me, kept in a tiny store; sign-in and sign-out. */
 import { useSyncExternalStore } from 'react';
 import { api, ApiError, onUnauthorized } from '../../api';
-import { isLang, setLang } from '../../i18n';
+import { isLang, setLang, type Lang } from '../../i18n';
 import type { Me } from '../../store/types';
 
 /** undefined: not known yet; null: signed out. */
@@ -37,8 +37,20 @@ export function hasPermission(me: Me | null | undefined, permission: string): bo
   return !!me && me.permissions.includes(permission);
 }
 
-/** Set by the settings screen when the person picks a language on this device. */
+/** Set by the settings screen while a language picked here is not saved to the profile yet
+ * (offline): until then it wins over the profile's on this device. */
 export const LANG_CHOSEN_KEY = 'care.lang.chosen';
+
+/** Save the person's language to their profile (every device follows it). */
+export async function saveLanguage(lang: Lang): Promise<void> {
+  const me = await api<Me>('PATCH', 'me', { language: lang });
+  try {
+    localStorage.removeItem(LANG_CHOSEN_KEY);
+  } catch {
+    // private mode: nothing was kept
+  }
+  adopt(me);
+}
 
 function chosenOnDevice(): boolean {
   try {
@@ -49,8 +61,7 @@ function chosenOnDevice(): boolean {
 }
 
 function adopt(me: Me): void {
-  // The profile's language, unless the person chose one on this device (the API has no way
-  // to save it to the profile).
+  // The profile's language, unless one picked on this device could not be saved yet.
   if (isLang(me.language) && !chosenOnDevice()) setLang(me.language);
   set({ me, expired: false });
 }

@@ -2,7 +2,7 @@ import { useEffect, useId, useState } from 'react';
 import { api } from '../../api';
 import { describeError, LANG_NAMES, LANGS, useLang, useT, type Lang } from '../../i18n';
 import { Link } from '../../router';
-import { LANG_CHOSEN_KEY, signOut, useMe } from '../auth/session';
+import { LANG_CHOSEN_KEY, saveLanguage, signOut, useMe } from '../auth/session';
 import { disablePush } from '../notifications/push';
 import { messages } from './messages';
 import './settings.css';
@@ -40,6 +40,7 @@ export default function SettingsScreen() {
   const langName = useId();
   const [tokens, setTokens] = useState<Token[] | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [langError, setLangError] = useState<string | null>(null);
   const [leaving, setLeaving] = useState(false);
 
   useEffect(() => {
@@ -61,13 +62,19 @@ export default function SettingsScreen() {
     }
   }
 
-  function choose(l: Lang) {
+  async function choose(l: Lang) {
     try {
       localStorage.setItem(LANG_CHOSEN_KEY, '1');
     } catch {
       // private mode: the choice lasts until the page is reloaded
     }
     setLang(l);
+    setLangError(null);
+    try {
+      await saveLanguage(l);
+    } catch (e) {
+      setLangError(messages[l].languageNotSaved.replace('{error}', describeError(e, l)));
+    }
   }
 
   async function leave() {
@@ -96,10 +103,15 @@ export default function SettingsScreen() {
           <p className="muted">{t('languageHelp')}</p>
           {LANGS.map((l: Lang) => (
             <label key={l} className="settings__lang" lang={l}>
-              <input type="radio" name={langName} value={l} checked={lang === l} onChange={() => choose(l)} />
+              <input type="radio" name={langName} value={l} checked={lang === l} onChange={() => void choose(l)} />
               {LANG_NAMES[l]}
             </label>
           ))}
+          {langError && (
+            <p className="error" role="alert">
+              {langError}
+            </p>
+          )}
         </fieldset>
       </section>
 
