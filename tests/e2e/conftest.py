@@ -88,34 +88,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.skip(reason=reason))
 
 
-class ClientServer(LiveServer):
-    """The production server (coordination/server.py under Daphne) serving the web client."""
-
-    def spawn(self) -> None:
-        import time
-
-        self.spawned_at = time.monotonic()
-        log = self.log_dir / f"server-{self.port}-{len(self.logs)}.log"
-        self.logs.append(log)
-        with log.open("wb") as out:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "coordination.server",
-                    "-b",
-                    "127.0.0.1",
-                    "-p",
-                    str(self.port),
-                    "asgi:application",
-                ],
-                cwd=ROOT,
-                env=self.env(),
-                stdout=out,
-                stderr=subprocess.STDOUT,
-            )
-
-
 @pytest.fixture(scope="module")
 def _async_unsafe_allowed() -> Iterator[None]:
     # Playwright's sync API runs an event loop in this thread; the tests' own database calls
@@ -173,7 +145,7 @@ def demo(transactional_db: None, live_bus: str, _async_unsafe_allowed: None) -> 
 @pytest.fixture
 def server(
     demo: dict[str, User], live_bus: str, tmp_path: Path, request: pytest.FixtureRequest
-) -> Iterator[ClientServer]:
+) -> Iterator[LiveServer]:
     # The server's rate limits live in Redis and outlast a run: the sign-in limiter of earlier
     # runs (a wrong password is part of the tests) must not refuse this one's.
     import redis
@@ -182,7 +154,8 @@ def server(
     for key in bus.scan_iter("coordination:*:login-failures:*"):
         bus.delete(key)
     bus.close()
-    server = ClientServer(tmp_path, live_bus)
+    # The production server (coordination/server.py under Daphne) serving the web client.
+    server = LiveServer(tmp_path, live_bus, module="coordination.server")
     request.node.live_servers = [*getattr(request.node, "live_servers", []), server]
     server.start()
     yield server
@@ -193,7 +166,7 @@ def server(
 
 
 @pytest.fixture
-def worker(server: ClientServer, tmp_path: Path) -> Iterator[CeleryWorker]:
+def worker(server: LiveServer, tmp_path: Path) -> Iterator[CeleryWorker]:
     """A Celery worker beside the server: the photo analysis runs there, as in production."""
     celery = CeleryWorker(server, tmp_path)
     try:
@@ -204,7 +177,7 @@ def worker(server: ClientServer, tmp_path: Path) -> Iterator[CeleryWorker]:
 
 
 @pytest.fixture
-def api(server: ClientServer, demo: dict[str, User]) -> Callable[[str], Http]:
+def api(server: LiveServer, demo: dict[str, User]) -> Callable[[str], Http]:
     """``api(email)``: an HTTP client of the server authenticated as that demo person."""
     tokens: dict[str, str] = {}
 
@@ -218,7 +191,7 @@ def api(server: ClientServer, demo: dict[str, User]) -> Callable[[str], Http]:
 
 @pytest.fixture
 def new_context(
-    browser: Browser, server: ClientServer, tmp_path: Path, request: pytest.FixtureRequest
+    browser: Browser, server: LiveServer, tmp_path: Path, request: pytest.FixtureRequest
 ) -> Iterator[Callable[..., BrowserContext]]:
     """``new_context(viewport=PHONE, locale="en-GB")``: a browser profile on the server; every
     page's console errors and failed requests are kept, and shown if the test fails."""

@@ -17,7 +17,7 @@ from typing import Any
 with contextlib.suppress(ImportError):
     from playwright.sync_api import Page, expect
 
-from tests.live.conftest import LIVE, Http
+from tests.live.conftest import LIVE, Http, LiveServer
 from tests.live.test_case_pipeline import CeleryWorker, phantom_photo
 
 from .conftest import (
@@ -25,7 +25,6 @@ from .conftest import (
     PHONE,
     PHYSICIAN,
     UI_TIMEOUT_MS,
-    ClientServer,
     screenshot,
     sign_in,
 )
@@ -84,7 +83,7 @@ def send_phantom(
 
 
 def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
-    server: ClientServer,
+    server: LiveServer,
     worker: CeleryWorker,
     new_context: Callable[..., Any],
     api: Callable[[str], Http],
@@ -190,7 +189,7 @@ def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
 
 
 def test_offline_outbox_sends_each_item_exactly_once(
-    server: ClientServer,
+    server: LiveServer,
     worker: CeleryWorker,
     new_context: Callable[..., Any],
     api: Callable[[str], Http],

@@ -10,15 +10,15 @@ from typing import Any
 with contextlib.suppress(ImportError):
     from playwright.sync_api import expect
 
-from tests.live.conftest import LIVE
+from tests.live.conftest import LIVE, LiveServer
 
-from .conftest import NURSE, PHONE, ClientServer, screenshot, sign_in
+from .conftest import NURSE, PHONE, screenshot, sign_in
 
 pytestmark = LIVE
 
 
 def test_a_nurse_signs_in_and_sees_her_rooms_and_cases(
-    server: ClientServer, new_context: Callable[..., Any]
+    server: LiveServer, new_context: Callable[..., Any]
 ) -> None:
     page = new_context(viewport=PHONE).new_page()
     page.goto("/")
