@@ -98,7 +98,7 @@ export default function InboxScreen() {
         </div>
       )}
       {loaded && rooms.length === 0 && <p className="muted">{query.trim() ? t('noMatch', { query: query.trim() }) : t('empty')}</p>}
-      <ul className="inbox-list">
+      <ul className="inbox-list card-list">
         {rooms.map((room) => {
           const c = cases[room.id];
           const alerts = c?.open_alerts ?? 0;

@@ -145,7 +145,7 @@ export default function NotificationsScreen() {
         <p className="nc-empty">{onlyUnread ? t('emptyUnread') : t('empty')}</p>
       )}
 
-      <ul className="nc-list">
+      <ul className="nc-list card-list">
         {items.map((n) => {
           const href = targetHref(n.target);
           const kindKey = `kind_${n.kind}` as Key;
