@@ -30,6 +30,7 @@ from vision.measure import (
     measure_outline,
     rasterise_polygon,
 )
+from vision.pyramid import Pyramid
 from vision.sticker import STICKER
 from vision.tissue import TissueComposition, tissue_composition
 
@@ -47,8 +48,8 @@ class SegmenterLike(Protocol):
 
     version: str
 
-    def predict(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        """uint8 H x W mask, 0/255."""
+    def predict(self, image_bgr: npt.NDArray[np.uint8] | Pyramid) -> npt.NDArray[np.uint8]:
+        """uint8 H x W mask, 0/255, of the photo (given as is or as a :class:`Pyramid`)."""
         ...
 
 
@@ -245,7 +246,8 @@ def analyse(
         loaded = timer.run("decode", lambda: load_image(source))
     bgr = loaded.bgr
     focal = focal_length_35mm or loaded.focal_length_35mm
-    obs = timer.run("calibrate", lambda: observe(bgr, focal_length_35mm=focal))
+    pyramid = Pyramid(bgr)  # reduced copies made once, for calibration and segmentation
+    obs = timer.run("calibrate", lambda: observe(pyramid, focal_length_35mm=focal))
     verdict = judge(obs, thresholds)
     calibration = obs.calibration
     if calibration is None:
@@ -277,13 +279,17 @@ def analyse(
         else:
             seg = segmenter or timer.run("segment", _load_segmenter)
             model_version = seg.version
-            predicted = timer.run("segment", lambda: fit_mask(seg.predict(bgr), shape))
+            predicted = timer.run("segment", lambda: fit_mask(seg.predict(pyramid), shape))
             wound_mask = timer.run("segment", lambda: without_sticker(predicted, calibration))
             method = "automatic"
-        measurement = timer.run("measure", lambda: measure_mask(calibration, wound_mask, method))
-    if mask_bbox(wound_mask) is None:
+    box = timer.run("measure", lambda: mask_bbox(wound_mask))  # found once, used by every stage
+    if polygon is None:  # raises wound_not_found for an empty mask
+        measurement = timer.run(
+            "measure", lambda: measure_mask(calibration, wound_mask, method, box=box)
+        )
+    if box is None:
         raise VisionError(errors.WOUND_NOT_FOUND, "The outline covers no pixel of the photo.")
-    tissue = timer.run("tissue", lambda: tissue_composition(bgr, wound_mask, calibration))
+    tissue = timer.run("tissue", lambda: tissue_composition(bgr, wound_mask, calibration, box=box))
     timings = dict(timer.ms)
     timings["total"] = timer.total()
     return Analysis(

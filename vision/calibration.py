@@ -29,6 +29,7 @@ import numpy.typing as npt
 from vision import errors
 from vision.colour import SRGB_TO_LINEAR_LUT, ColourCorrection, fit_correction, srgb_to_linear
 from vision.errors import VisionError
+from vision.pyramid import Pyramid
 from vision.sticker import STICKER, StickerLayout, aruco_dictionary, marker_cells
 
 FloatArray = npt.NDArray[np.float64]
@@ -231,18 +232,14 @@ def _scale_matrix(s: float) -> FloatArray:
     return np.array([[1 / s, 0, off], [0, 1 / s, off], [0, 0, 1]], dtype=np.float64)
 
 
-def _working_copy(image: BgrImage, max_side: int) -> tuple[BgrImage, float]:
-    """Halve (2 x 2 averages) while the long side exceeds 1.6 x ``max_side``.
+def _working_copy(pyramid: Pyramid, max_side: int) -> tuple[BgrImage, float]:
+    """The first halving of the photo whose long side is at most 1.6 x ``max_side``.
 
     Halving is OpenCV's fast INTER_AREA path (about 15x faster than an arbitrary factor on a
     12 MP photo), so the working copy's long side lies between 0.8 and 1.6 x ``max_side``.
     """
-    small, s = image, 1.0
-    while max(small.shape[:2]) > 1.6 * max_side:
-        h, w = small.shape[:2]
-        halved = cv2.resize(small, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-        small, s = np.asarray(halved, dtype=np.uint8), s / 2
-    return small, s
+    n = pyramid.first_at_most(1.6 * max_side)
+    return pyramid.level(n), 1.0 / (1 << n)
 
 
 def _detect(gray: npt.NDArray[np.uint8], layout: StickerLayout) -> dict[int, FloatArray]:
@@ -271,7 +268,7 @@ def _halve(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
 
 
 def _find_markers(
-    image: BgrImage, work_max_side: int, layout: StickerLayout
+    pyramid: Pyramid, work_max_side: int, layout: StickerLayout
 ) -> tuple[dict[int, FloatArray], BgrImage, npt.NDArray[np.uint8], float]:
     """Detect markers, trying scales from cheap to thorough; corners at full resolution.
 
@@ -280,7 +277,7 @@ def _find_markers(
     geometry), the working copy, half of it (strong blur), twice it (a distant sticker on a
     large photo). The first scale that finds a marker wins.
     """
-    small, s = _working_copy(image, work_max_side)
+    small, s = _working_copy(pyramid, work_max_side)
     gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
     half = _halve(gray) if min(gray.shape[:2]) >= 64 else None
     attempts: list[tuple[float, npt.NDArray[np.uint8] | None]] = []
@@ -295,7 +292,7 @@ def _find_markers(
     scale = s
     for scale, candidate in attempts:
         if candidate is None:
-            big, scale = _working_copy(image, 2 * work_max_side)
+            big, scale = _working_copy(pyramid, 2 * work_max_side)
             candidate = np.asarray(cv2.cvtColor(big, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
         found = _detect(candidate, layout)
         if found:
@@ -635,7 +632,7 @@ def _frame_stats(gray: npt.NDArray[np.uint8], with_blur: bool) -> tuple[float, f
 
 
 def observe(
-    image: BgrImage,
+    photo: BgrImage | Pyramid,
     *,
     focal_length_35mm: float | None = None,
     work_max_side: int = WORK_MAX_SIDE,
@@ -645,11 +642,15 @@ def observe(
 
     The calibration is None when fewer than two markers are found (too little to measure
     with). Never raises for a valid image; see :func:`calibrate` for the raising variant.
+    ``photo`` may be a :class:`Pyramid` shared with later stages (the working copy is one of its
+    levels).
     """
+    pyramid = photo if isinstance(photo, Pyramid) else Pyramid(photo)
+    image = pyramid.base
     if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
         raise VisionError(errors.IMAGE_UNREADABLE, "Expected an 8-bit BGR image (H x W x 3).")
     size = (int(image.shape[1]), int(image.shape[0]))
-    quads, small, gray, s = _find_markers(image, work_max_side, layout)
+    quads, small, gray, s = _find_markers(pyramid, work_max_side, layout)
     work_long = max(gray.shape[:2])
     expected = len(layout.markers)
     refined = _refine_corners(image, quads)

@@ -28,7 +28,7 @@ import numpy.typing as npt
 
 from vision.calibration import Calibration
 from vision.colour import bgr8_to_linear_rgb, linear_rgb_to_lab, srgb_to_linear
-from vision.measure import mask_bbox
+from vision.measure import Box, mask_bbox
 
 FloatArray = npt.NDArray[np.float64]
 TISSUE_CLASSES: Final = ("granulation", "slough", "necrosis")
@@ -135,10 +135,18 @@ def _rounded_shares(areas: FloatArray) -> tuple[float, float, float]:
 
 
 def tissue_composition(
-    image: npt.NDArray[np.uint8], mask: npt.NDArray[np.uint8], calibration: Calibration
+    image: npt.NDArray[np.uint8],
+    mask: npt.NDArray[np.uint8],
+    calibration: Calibration,
+    *,
+    box: Box | None = None,
 ) -> TissueComposition:
-    """Tissue shares inside ``mask`` (same size as ``image``; non-zero = wound)."""
-    box = mask_bbox(mask)
+    """Tissue shares inside ``mask`` (same size as ``image``; non-zero = wound).
+
+    ``box``: the mask's :func:`~vision.measure.mask_bbox` when the caller has it (None: found
+    here).
+    """
+    box = box or mask_bbox(mask)
     if box is None:
         return TissueComposition(0.0, 0.0, 0.0, 100.0)
     x0, y0, x1, y1 = box

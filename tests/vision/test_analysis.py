@@ -15,6 +15,7 @@ from vision import SCHEMA_VERSION, Calibration, analyse, errors, measure_outline
 from vision.analysis import Analysis
 from vision.errors import VisionError
 from vision.phantoms import Phantom
+from vision.pyramid import Pyramid
 from vision.sticker import STICKER
 
 
@@ -137,7 +138,7 @@ class _Segmenter:
     def __init__(self, mask: npt.NDArray[np.uint8]) -> None:
         self.mask = mask
 
-    def predict(self, image_bgr: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    def predict(self, image_bgr: npt.NDArray[np.uint8] | Pyramid) -> npt.NDArray[np.uint8]:
         return self.mask
 
 

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from vision import segmentation
+from vision.pyramid import Pyramid
 from vision.segmentation import (
     MODEL_PATH,
     Segmenter,
@@ -213,11 +214,40 @@ def test_a_small_wound_in_a_large_frame_is_refined_at_full_resolution(
 ) -> None:
     # the coarse pass on a 3000-px frame sees at most coarse_side px; a found region must be
     # cut from the full-resolution photo, so the crop plan is in full-resolution pixels
-    coarse = np.zeros((272, 363), np.float32)
+    coarse = np.zeros((250, 333), np.float32)
     coarse[100:110, 200:212] = 0.9
-    crops = segmenter._crops(coarse, 11)  # 4000 x 3000 shrunk 11-fold
+    crops = segmenter._crops(coarse, 12)  # 4000 x 3000 shrunk 12-fold
     assert len(crops) == 1
     crop = crops[0]
-    assert crop.x0 < 205 * 11 < crop.x0 + crop.side
-    assert crop.y0 < 105 * 11 < crop.y0 + crop.side
-    assert 12 * 11 <= crop.side < 1000
+    assert crop.x0 < 205 * 12 < crop.x0 + crop.side
+    assert crop.y0 < 105 * 12 < crop.y0 + crop.side
+    assert 12 * 12 <= crop.side < 1000
+
+
+def test_a_refining_crop_is_cut_from_the_deepest_level_that_keeps_its_detail(
+    segmenter: Segmenter,
+) -> None:
+    wanted = segmentation._Crop(1203, -37, 1164)  # 1164 px: 291 px two halvings down
+    crop, n = segmenter._on_level(wanted)
+    assert n == 2
+    assert crop.x0 % 4 == 0
+    assert crop.y0 % 4 == 0
+    assert crop.side % 4 == 0
+    assert crop.x0 <= wanted.x0
+    assert crop.y0 <= wanted.y0
+    assert crop.x0 + crop.side >= wanted.x0 + wanted.side
+    assert crop.y0 + crop.side >= wanted.y0 + wanted.side
+    assert crop.side - wanted.side <= 8
+    small = segmentation._Crop(10, 10, 300)
+    assert segmenter._on_level(small) == (small, 0)
+
+
+def test_a_pyramid_shared_with_calibration_gives_the_mask_of_the_plain_photo(
+    segmenter: Segmenter,
+) -> None:
+    frame = np.full((1500, 2000, 3), (150, 170, 205), np.uint8)  # skin-like, BGR
+    cv2.ellipse(frame, (1200, 700), (90, 60), 20, 0, 360, (60, 40, 170), thickness=-1)
+    pyramid = Pyramid(frame)
+    pyramid.level(2)  # as if calibration had made it already
+    assert np.array_equal(segmenter.predict(pyramid), segmenter.predict(frame))
+    assert np.array_equal(segmenter.probabilities(pyramid), segmenter.probabilities(frame))
