@@ -21,7 +21,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -517,20 +517,41 @@ def broadcast(events: list[WireEvent]) -> None:
     """
     if not events:
         return
+    message = {"type": "room.events", "events": [event.as_bus() for event in events]}
+    _publish_anywhere(message, f"events {events[0].seq}..{events[-1].seq}")
+
+
+def tell_users(user_ids: Iterable[int], data: dict[str, Any]) -> None:
+    """Send ``data`` to the open connections of these users, in every server process, once
+    the current transaction commits (at once outside one; never if it rolls back).
+
+    Ephemeral and not logged: it announces something already in the database (the client
+    reads it then), so a connection that misses it (closed, or the bus down) loses nothing
+    and learns of it when it next reads. Clients get ``{"type": "ephemeral", "data": data}``.
+    """
+    users = sorted({int(u) for u in user_ids})
+    if not users:
+        return
+    message = {"type": "user.ephemeral", "users": users, "data": data}
+    what = f"{data.get('kind', 'a notice')} for {len(users)} user(s)"
+    transaction.on_commit(lambda: _publish_anywhere(message, what))
+
+
+def _publish_anywhere(message: dict[str, Any], what: str) -> None:
+    """Publish from a server process's database thread (handed to its event loop, not waited
+    for) or from anywhere else (a Celery worker, a command: published here)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    message = {"type": "room.events", "events": [event.as_bus() for event in events]}
-    span = (events[0].seq, events[-1].seq)
     loop = caller_loop()
     if loop is not None:
         try:
-            loop.call_soon_threadsafe(_publish_soon, layer, message, span)
+            loop.call_soon_threadsafe(_publish_soon, layer, message, what)
         except RuntimeError:  # the loop is closing: the processes will read the log
-            logger.warning("events %s..%s not published: the event loop is closed", *span)
+            logger.warning("%s not published: the event loop is closed", what)
         return
     if not async_to_sync(publish)(layer, message):
-        logger.warning("events %s..%s were not published", *span)
+        logger.warning("%s not published", what)
 
 
 # Publishing gives up after this long: the server processes find unpublished events in the
@@ -560,13 +581,13 @@ async def publish(layer: Any, message: dict[str, Any]) -> bool:
 _publishing: set[asyncio.Task[None]] = set()
 
 
-def _publish_soon(layer: Any, message: dict[str, Any], span: tuple[int, int]) -> None:
+def _publish_soon(layer: Any, message: dict[str, Any], what: str) -> None:
     """In the event loop: start publishing, in the order the calls were made."""
-    task = asyncio.ensure_future(_publish(layer, message, span))
+    task = asyncio.ensure_future(_publish(layer, message, what))
     _publishing.add(task)
     task.add_done_callback(_publishing.discard)
 
 
-async def _publish(layer: Any, message: dict[str, Any], span: tuple[int, int]) -> None:
+async def _publish(layer: Any, message: dict[str, Any], what: str) -> None:
     if not await publish(layer, message):
-        logger.warning("events %s..%s were not published", *span)
+        logger.warning("%s not published", what)

@@ -7,6 +7,9 @@ connections of the room's members. Connections ask the pump to be attached (see
 ``rooms.consumers``): the pump buffers for them while they catch up from the database, then
 routes to them, so that the switch from catch-up to live loses and repeats nothing.
 
+Notices for some users rather than a room (``events.tell_users``: "your notifications
+changed") reach those users' connections the same way, unordered and not logged.
+
 Membership changes travel in the same ordered stream: a ``member.joined`` event adds the room
 to that user's live connections before it is delivered, a ``member.left`` event removes it after.
 
@@ -298,6 +301,8 @@ class EventPump:
             await self._drain_pending()
         elif kind == "room.ephemeral":
             await self._send_ephemeral(message)
+        elif kind == "user.ephemeral":
+            await self._tell_users(message)
         elif kind == "gap":
             await self._fill(upto=min(self._pending) - 1 if self._pending else None)
         elif kind == "tick" and (self._pending or self.connections):
@@ -444,6 +449,18 @@ class EventPump:
         )
         for sub in list(self._by_room.get(message["room"], ())):
             if sub.user_id != message.get("exclude") and not sub.closed:
+                with contextlib.suppress(Exception):
+                    await sub.deliver(text)
+
+    async def _tell_users(self, message: dict[str, Any]) -> None:
+        """A notice for some users (``events.tell_users``) to each of their connections,
+        those still catching up included (a notice needs no place in the event order)."""
+        text = json.dumps({"type": "ephemeral", "data": message["data"]}, separators=(",", ":"))
+        users = set(message["users"])
+        subs = [sub for user in users for sub in self._by_user.get(user, ())]
+        subs += [sub for sub in self._attaching if sub.user_id in users]
+        for sub in subs:
+            if not sub.closed:
                 with contextlib.suppress(Exception):
                     await sub.deliver(text)
 

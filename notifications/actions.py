@@ -16,7 +16,7 @@ from django.utils.translation import gettext
 
 from coordination.accounts.models import User
 from coordination.errors import CoordinationError, invalid_field
-from coordination.events import Changes, record_changes
+from coordination.events import Changes, record_changes, tell_users
 from coordination.taskqueue import enqueue
 
 from . import push
@@ -24,6 +24,9 @@ from .access import access_notification
 from .models import PUSH_BY_DEFAULT, Kind, Notification, NotificationPreference, PushSubscription
 
 TITLE_LENGTH = Notification._meta.get_field("title").max_length or 200
+# What the people's open connections hear, after commit, when their notifications change
+# (new ones, or some marked read elsewhere): the client reads its centre and count again.
+CHANGED = {"kind": "notifications"}
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,7 @@ def notify_many(changes: Changes, items: Sequence[NewNotification]) -> list[Noti
     if not rows:
         return []
     created = Notification.objects.bulk_create(rows)
+    tell_users({row.user_id for row in created}, CHANGED)
     for notification, wanted in zip(created, pushed, strict=True):
         if wanted:
             # The task reads the person's preference and devices itself, after commit: the
@@ -110,15 +114,19 @@ def mark_read(actor: User, notification_id: int) -> Notification:
         if notification.read_at is None:
             notification.read_at = timezone.now()
             notification.save(update_fields=["read_at"])
+            tell_users([actor.pk], CHANGED)  # the person's other devices
     return notification
 
 
 def mark_all_read(actor: User) -> int:
     """Mark every unread notification of the actor read; returns how many were."""
     with record_changes():
-        return Notification.objects.filter(user=actor, read_at__isnull=True).update(
+        marked = Notification.objects.filter(user=actor, read_at__isnull=True).update(
             read_at=timezone.now()
         )
+        if marked:
+            tell_users([actor.pk], CHANGED)  # the person's other devices
+    return marked
 
 
 def mark_done(
@@ -142,6 +150,10 @@ def mark_done(
     )
     if users is not None:
         rows = rows.filter(user_id__in=[u if isinstance(u, int) else u.pk for u in users])
+    affected = set(rows.order_by().values_list("user_id", flat=True).distinct())
+    if not affected:
+        return 0
+    tell_users(affected, CHANGED)
     return rows.update(read_at=timezone.now())
 
 

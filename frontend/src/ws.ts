@@ -7,7 +7,8 @@ import type { ServerEvent } from './store/types';
 
 export type ConnectionState = 'online' | 'offline' | 'reconnecting';
 
-export type EphemeralNotice = { type: 'ephemeral'; room: number; data: Record<string, unknown> };
+/** Not kept by the server: typing in a room, or (no room) "your notifications changed". */
+export type EphemeralNotice = { type: 'ephemeral'; room?: number; data: Record<string, unknown> };
 
 type Frame =
   | ServerEvent

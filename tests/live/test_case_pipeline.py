@@ -1,6 +1,6 @@
 """A photo's whole path through real processes: HTTP upload to Daphne, the analysis in a real
 Celery worker (through Redis), the measurement arriving on the same message at a physician's
-WebSocket."""
+WebSocket, and the worker's "awaits your review" notification announced on it."""
 
 from __future__ import annotations
 
@@ -157,6 +157,10 @@ def test_a_photo_posted_over_http_is_measured_by_a_worker_and_the_physician_sees
     photo = Photo.objects.get(message_id=message_id)
     assert photo.analysis_state == "done"
     assert Measurement.objects.get(photo=photo).pk == measurement["id"]
+    # "A measurement awaits your review", written by the worker: the physician's socket hears
+    # of it at once (the notification centre reads it then).
+    notice = physician_socket.expect_ephemeral()
+    assert notice == {"type": "ephemeral", "data": {"kind": "notifications"}}
 
 
 def test_a_photo_staged_then_posted_over_the_socket_is_measured_and_a_retry_returns_it(

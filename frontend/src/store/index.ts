@@ -69,6 +69,17 @@ export function useStore<T>(select: (s: Store) => T): T {
   );
 }
 
+const noticeListeners = new Set<() => void>();
+
+/**
+ * The server says the person's notifications changed (new ones, or some read on another
+ * device); also called when the socket is ready again, as notices may have been missed.
+ */
+export function onNotificationsChanged(listener: () => void): () => void {
+  noticeListeners.add(listener);
+  return () => noticeListeners.delete(listener);
+}
+
 /** Every event as it is applied (features may listen, e.g. to refresh a case panel). */
 export function onEvent(listener: (event: ServerEvent) => void): () => void {
   eventListeners.add(listener);
@@ -103,14 +114,19 @@ function handleEvent(event: ServerEvent): void {
   fetchMissingRooms();
 }
 
-function handleEphemeral(notice: EphemeralNotice): void {
+export function handleEphemeral(notice: EphemeralNotice): void {
   const data = notice.data as { kind?: string; user?: { id: number; full_name: string }; active?: boolean };
-  if (data.kind !== 'typing' || !data.user) return;
+  if (data.kind === 'notifications') {
+    noticeListeners.forEach((listener) => listener());
+    return;
+  }
+  const room = notice.room;
+  if (data.kind !== 'typing' || !data.user || room === undefined) return;
   const user = data.user;
   update((s) => {
-    const others = (s.typing[notice.room] ?? []).filter((t) => t.id !== user.id);
+    const others = (s.typing[room] ?? []).filter((t) => t.id !== user.id);
     const list = data.active === false ? others : [...others, { id: user.id, name: user.full_name, until: Date.now() + 6000 }];
-    return { ...s, typing: { ...s.typing, [notice.room]: list } };
+    return { ...s, typing: { ...s.typing, [room]: list } };
   });
 }
 
@@ -236,7 +252,7 @@ export async function startStore(me: Me): Promise<void> {
   socket = new Socket({
     lastSeq: () => (store.data.roomsLoaded ? store.data.lastSeq : null),
     onEvent: handleEvent,
-    onReady: () => undefined,
+    onReady: () => noticeListeners.forEach((listener) => listener()),
     onEphemeral: handleEphemeral,
     onState: setConnection,
     onUnauthenticated: () => {

@@ -77,10 +77,11 @@ export default function NotificationsScreen() {
     void load(null);
   }, [load]);
 
-  // New notifications (the shared count is polled): show them at the top.
+  // The shared count follows the server's notices: when it moves without this screen (a new
+  // notification, or some read on another device), show the list as it now is.
   const polled = useUnreadNotifications();
   useEffect(() => {
-    if (polled > unread && !loading) void load(null);
+    if (polled !== unread && !loading) void load(null);
   }, [polled]);
 
   useEffect(() => {

@@ -1,20 +1,25 @@
 /**
  * The signed-in person's unread notification count, shared by the header and the centre.
- * The server sends no live event for notifications: the count is polled while the page is
- * visible, refreshed on focus, and set directly when the centre marks things read.
+ * The socket says when the person's notifications change (a new one, or one read on another
+ * device), and the count is read again then; it is also read on focus, when the socket is
+ * ready again, and every few minutes as a safety net, and set directly when the centre marks
+ * things read.
  */
 import { useEffect, useSyncExternalStore } from 'react';
 import { api } from '../../api';
+import { onNotificationsChanged } from '../../store';
 import { onSignOut } from '../auth/session';
 import type { NotificationPage } from './targets';
 
-const POLL_MS = 30_000;
+const POLL_MS = 5 * 60_000;
 
 let count = 0;
 const listeners = new Set<() => void>();
 let users = 0;
 let timer: ReturnType<typeof setInterval> | null = null;
+let unlisten: (() => void) | null = null;
 let inFlight: Promise<void> | null = null;
+let again = false;
 
 function emit(): void {
   listeners.forEach((l) => l());
@@ -30,16 +35,25 @@ export function getUnreadCount(): number {
   return count;
 }
 
-/** Ask the server now (one request at a time). */
+/**
+ * Ask the server now. One request at a time; asked again meanwhile (a notice arrived while a
+ * request was under way, whose answer may predate it), it asks once more when that ends.
+ */
 export function refreshUnread(): Promise<void> {
-  if (!inFlight) {
-    inFlight = api<NotificationPage>('GET', 'notifications?unread=1&limit=1')
-      .then((page) => setUnreadCount(page.unread_count))
-      .catch(() => undefined)
-      .finally(() => {
-        inFlight = null;
-      });
+  if (inFlight) {
+    again = true;
+    return inFlight;
   }
+  inFlight = api<NotificationPage>('GET', 'notifications?unread=1&limit=1')
+    .then((page) => setUnreadCount(page.unread_count))
+    .catch(() => undefined)
+    .finally(() => {
+      inFlight = null;
+      if (again) {
+        again = false;
+        void refreshUnread();
+      }
+    });
   return inFlight;
 }
 
@@ -49,6 +63,7 @@ function onVisible(): void {
 
 function start(): void {
   void refreshUnread();
+  unlisten = onNotificationsChanged(() => void refreshUnread());
   timer = setInterval(() => {
     if (document.visibilityState === 'visible') void refreshUnread();
   }, POLL_MS);
@@ -60,6 +75,8 @@ function start(): void {
 function stop(): void {
   if (timer) clearInterval(timer);
   timer = null;
+  unlisten?.();
+  unlisten = null;
   window.removeEventListener('focus', onVisible);
   document.removeEventListener('visibilitychange', onVisible);
   navigator.serviceWorker?.removeEventListener?.('message', onVisible);
