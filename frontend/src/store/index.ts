@@ -102,7 +102,7 @@ let started = false;
 let pollTimer: ReturnType<typeof setInterval> | null = null;
 let offlineSince: number | null = null;
 
-function handleEvent(event: ServerEvent): void {
+export function handleEvent(event: ServerEvent): void {
   const before = store.data.lastSeq;
   setData((data) => applyEvent(data, event));
   if (event.seq > before) {

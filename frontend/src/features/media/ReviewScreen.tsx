@@ -5,13 +5,14 @@ import { useCallback, useEffect, useMemo, useState } from 'react';
 import { api } from '../../api';
 import { describeError, useLang, useT } from '../../i18n';
 import { Link, navigate, useRoute } from '../../router';
+import { getStore, onEvent } from '../../store';
 import { formatArea, formatDateTime } from './format';
 import { isSimple, measureOutline, outlineForApi, removePoint, type Outline, type Point, type PointRef } from './geometry';
 import { usePermissions } from './me';
 import { messages } from './messages';
 import OutlineEditor, { type Tool } from './OutlineEditor';
 import { TissueBar } from './PhotoMessage';
-import type { Measurement, PhotoInfo } from './types';
+import type { Measurement, PhotoData, PhotoInfo } from './types';
 import './media.css';
 
 type T = ReturnType<typeof useT<keyof typeof messages.en>>;
@@ -63,6 +64,9 @@ export default function ReviewScreen(props: { measurementId?: number }) {
   const [rejecting, setRejecting] = useState(false);
   const [note, setNote] = useState('');
   const [imageFailed, setImageFailed] = useState(false);
+  // Someone else's decision on this photo while the page is open: what to say, and where the
+  // measurement now is.
+  const [elsewhere, setElsewhere] = useState<{ text: string; latest: number } | null>(null);
 
   const load = useCallback(async () => {
     setLoadError(null);
@@ -124,6 +128,36 @@ export default function ReviewScreen(props: { measurementId?: number }) {
 
   const original = measurement?.outline ?? null;
   const modified = useMemo(() => JSON.stringify(outline) !== JSON.stringify(original ?? []), [outline, original]);
+
+  /** Show the photo's measurement as it now is (the same one reloaded, or its successor). */
+  const follow = useCallback(
+    (latest: number) => {
+      if (latest !== measurementId) navigate(`/measurements/${latest}/review`, { replace: true });
+      else void load();
+    },
+    [measurementId, load],
+  );
+
+  // The case room carries every decision on the photo (its message is updated): someone else
+  // validating, rejecting or correcting it while this page is open shows here at once. With
+  // nothing edited here the page follows; with edits under way they are kept until the person
+  // chooses to look. The person's own decisions are followed by the buttons themselves.
+  const editing = modified || pending.length > 0;
+  useEffect(() => {
+    const messageId = photo?.message;
+    if (messageId == null) return undefined;
+    return onEvent((event) => {
+      if (event.event !== 'message.updated') return;
+      const message = (event.data as { message?: { id: number; data?: Partial<PhotoData> } }).message;
+      const latest = message?.id === messageId ? message.data?.measurement : null;
+      if (!latest || (measurement && latest.id === measurement.id && latest.status === measurement.status)) return;
+      const by = latest.id === measurement?.id ? latest.reviewed_by : latest.created_by;
+      if (by && by.id === getStore().data.meId) return;
+      const text = t('changedElsewhere', { name: by?.full_name ?? t('someone'), status: t(`status_${latest.status}`) });
+      setElsewhere({ text, latest: latest.id });
+      if (!editing) follow(latest.id);
+    });
+  }, [photo?.message, measurement, editing, follow, t]);
   const homography = photo?.homography_image_to_mm ?? null;
   const live = useMemo(() => {
     if (!homography) return null;
@@ -141,6 +175,7 @@ export default function ReviewScreen(props: { measurementId?: number }) {
     setBusy(true);
     setActionError(null);
     setStatus(null);
+    setElsewhere(null);
     try {
       const m = await fn();
       after(m);
@@ -258,6 +293,16 @@ export default function ReviewScreen(props: { measurementId?: number }) {
             <p className="muted">{t('originalArea', { value: formatArea(measurement.area_cm2, lang) })}</p>
           ) : null}
           {measurement && !modified ? <TissueBar tissue={measurement.tissue} t={t} lang={lang} /> : null}
+          {elsewhere ? (
+            <p className="notice" role="status">
+              {elsewhere.text}{' '}
+              {editing ? (
+                <button type="button" onClick={() => follow(elsewhere.latest)}>
+                  {t('showLatestDiscard')}
+                </button>
+              ) : null}
+            </p>
+          ) : null}
           {!homography ? <p className="notice">{t('noCalibration')}</p> : null}
           {!canReview && perms.size > 0 ? <p className="notice">{t('noPermission')}</p> : null}
           {measurement && measurement.status !== 'suggested' && !drawMode ? (
