@@ -60,3 +60,9 @@ def recompute_tissue(self: Task[Any, Any], measurement_id: int) -> None:
 def sweep_staged_uploads() -> int:
     """Delete staged uploads never posted (beat, hourly)."""
     return photos.sweep_staged_uploads()
+
+
+@shared_task(name="cases.tasks.sweep_orphan_files")
+def sweep_orphan_files() -> int:
+    """Delete photo files no photo refers to, left by a killed upload (beat, hourly)."""
+    return photos.sweep_orphan_files()

@@ -207,6 +207,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict[str, object]] = {
     "check-missed-check-ins": {"task": "cases.check_missed_check_ins", "schedule": 3600.0},
     # Photos staged for the WebSocket (POST /api/uploads) and never posted (cases.tasks).
     "sweep-staged-uploads": {"task": "cases.tasks.sweep_staged_uploads", "schedule": 3600.0},
+    # Photo files left without a photo by an upload killed mid-way (cases.tasks).
+    "sweep-orphan-files": {"task": "cases.tasks.sweep_orphan_files", "schedule": 3600.0},
 }
 # Task modules autodiscovery (``tasks.py``) does not find.
 CELERY_IMPORTS = ["cases.alert_tasks"]

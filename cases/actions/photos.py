@@ -60,6 +60,11 @@ logger = logging.getLogger(__name__)
 UPLOAD_PREFIX: Final = "uploads"
 # A staged upload not posted within this time is deleted (sweep_staged_uploads).
 STAGED_MAX_AGE: Final = timedelta(hours=24)
+PHOTO_PREFIX: Final = "photos"
+# A photo's files are stored before its row commits; a file younger than this may belong to an
+# upload still being written, so the orphan sweep leaves it.
+ORPHAN_GRACE: Final = timedelta(hours=1)
+ORPHAN_BATCH: Final = 500
 _UPLOAD_ID = re.compile(r"[0-9a-f]{32}")
 
 # What the nurse should do, per reason an analysis or a capture check gives (vision's codes,
@@ -234,6 +239,51 @@ def sweep_staged_uploads(*, max_age: timedelta = STAGED_MAX_AGE) -> int:
     return deleted
 
 
+def sweep_orphan_files(
+    *, months: int | None = 2, grace: timedelta = ORPHAN_GRACE, now: datetime | None = None
+) -> int:
+    """Delete stored photo files that no photo refers to; returns how many. Hourly (beat).
+
+    A photo's image and thumbnail are stored, then its row is written; when writing fails the
+    files are deleted at once, but a process killed in between (a deploy, the OOM killer)
+    leaves them behind, encrypted and unreachable. Files younger than ``grace`` are left (an
+    upload may be between the two steps). Files go to their upload month's folder
+    (``photos/YYYY/MM``), so the hourly run looks at the last ``months`` folders only;
+    ``months=None`` walks them all (``manage.py sweep_orphan_files --all``).
+    """
+    storage = photo_storage()
+    now = now or timezone.now()
+    cutoff = now - grace
+    if months is None:
+        folders = [PHOTO_PREFIX]
+    else:
+        year, month = now.year, now.month
+        folders = []
+        for _ in range(months):
+            folders.append(f"{PHOTO_PREFIX}/{year:04d}/{month:02d}")
+            year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    deleted = 0
+    for folder in folders:
+        names = list(walk_storage(storage, folder))
+        for start in range(0, len(names), ORPHAN_BATCH):
+            batch = names[start : start + ORPHAN_BATCH]
+            used = set(Photo.objects.filter(file__in=batch).values_list("file", flat=True))
+            used |= set(Photo.objects.filter(thumb__in=batch).values_list("thumb", flat=True))
+            for name in batch:
+                if name in used:
+                    continue
+                try:
+                    if storage.get_modified_time(name) >= cutoff:
+                        continue
+                    storage.delete(name)
+                except FileNotFoundError:
+                    continue
+                deleted += 1
+    if deleted:
+        logger.info("deleted %d stored photo file(s) that no photo refers to", deleted)
+    return deleted
+
+
 def _existing(actor: User, client_uuid: uuid.UUID, case_id: int) -> Photo | None:
     """The photo this user already posted with ``client_uuid``, if it is a retry of it."""
     photo = Photo.objects.filter(uploaded_by=actor, client_uuid=client_uuid).first()
@@ -283,10 +333,9 @@ def _post_clean(
 ) -> PostedPhoto:
     """Store the cleaned photo and write its row, message, audit row and analysis task."""
     day = timezone.now().strftime("%Y/%m")
-    file = save_encrypted(f"photos/{day}", clean.data, context=image_context(client_uuid, "image"))
-    thumb = save_encrypted(
-        f"photos/{day}", clean.thumbnail, context=image_context(client_uuid, "thumb")
-    )
+    folder = f"{PHOTO_PREFIX}/{day}"  # sweep_orphan_files relies on this layout
+    file = save_encrypted(folder, clean.data, context=image_context(client_uuid, "image"))
+    thumb = save_encrypted(folder, clean.thumbnail, context=image_context(client_uuid, "thumb"))
     captured_at, offset = _capture_time(clean, client_time)
     try:
         with record_changes() as changes:

@@ -247,11 +247,68 @@ def test_staged_uploads_never_posted_are_swept_after_a_day(nurse: User) -> None:
     assert [n for n in names if fresh in n]
 
 
-def test_the_sweep_is_in_the_beat_schedule_and_the_worker_knows_it() -> None:
+@pytest.mark.parametrize("entry", ["sweep-staged-uploads", "sweep-orphan-files"])
+def test_the_sweep_is_in_the_beat_schedule_and_the_worker_knows_it(entry: str) -> None:
     from django.conf import settings
 
     from coordination.celery import app
 
-    entry = settings.CELERY_BEAT_SCHEDULE["sweep-staged-uploads"]
     app.loader.import_default_modules()
-    assert entry["task"] in app.tasks
+    assert settings.CELERY_BEAT_SCHEDULE[entry]["task"] in app.tasks
+
+
+# --- files left by a killed upload ---------------------------------------------------------------
+def _age(name: str, seconds: float) -> None:
+    import os
+    import time
+
+    then = time.time() - seconds
+    os.utime(photo_storage().path(name), (then, then))
+
+
+def _orphan(folder: str) -> str:
+    """A photo file stored by an upload whose process died before writing the photo's row."""
+    from coordination.crypto import save_encrypted
+
+    return save_encrypted(folder, small_jpeg(), context=b"killed upload")
+
+
+def test_files_no_photo_refers_to_are_swept_once_past_the_grace_period(photo: Photo) -> None:
+    from django.utils import timezone
+
+    folder = f"photos/{timezone.now():%Y/%m}"
+    old_orphan, fresh_orphan = _orphan(folder), _orphan(folder)
+    for name in (old_orphan, photo.file, photo.thumb):
+        _age(name, 2 * 3600)
+
+    assert photo_actions.sweep_orphan_files() == 1
+
+    names = stored_files()
+    assert old_orphan not in names
+    assert {fresh_orphan, photo.file, photo.thumb} <= set(names)
+    assert photo_actions.sweep_orphan_files() == 0
+
+
+def test_the_hourly_sweep_looks_at_recent_months_and_the_command_at_all(
+    photo: Photo, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from django.core.management import call_command
+
+    ancient = _orphan("photos/2019/03")
+    _age(ancient, 3 * 86400)
+
+    assert photo_actions.sweep_orphan_files() == 0
+    assert ancient in stored_files()
+    call_command("sweep_orphan_files", "--all")
+
+    assert capsys.readouterr().out.strip() == "deleted 1 file(s) that no photo refers to"
+    assert ancient not in stored_files()
+    assert {photo.file, photo.thumb} <= set(stored_files())
+
+
+def test_the_sweep_leaves_staged_uploads_to_their_own_sweep(nurse: User) -> None:
+    staged = photo_actions.stage_upload(nurse, small_jpeg())
+    for name in stored_files():
+        _age(name, 2 * 3600)
+    assert photo_actions.sweep_orphan_files(months=None) == 0
+    assert [n for n in stored_files() if staged in n]
