@@ -111,6 +111,11 @@ def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
     expect(photo).to_have_attribute("data-analysis", "measured", timeout=UI_TIMEOUT_MS)
     expect(photo.get_by_test_id("wound-outline")).to_be_visible()
     expect(photo.get_by_test_id("wound-area")).to_contain_text("cm²")
+    # "A measurement awaits your review" reaches the physician's badge at once (the socket's
+    # notice), and the page stops moving before anything is clicked.
+    unread = api(PHYSICIAN).get("/api/notifications", params={"unread": 1}).json()["unread_count"]
+    badge = physician.get_by_role("link", name=f"Notifications {unread} unread")
+    expect(badge).to_be_visible(timeout=UI_TIMEOUT_MS)
     screenshot(physician, "case-room", focus=photo)
 
     # Review: drag one point of the outline, save the correction.
@@ -164,6 +169,16 @@ def test_photo_measured_live_reviewed_charted_and_alert_acknowledged(
     patient.goto(f"/p/{token}")
     expect(patient.get_by_text(CASE_TITLE).first).to_be_visible(timeout=UI_TIMEOUT_MS)
     screenshot(patient, "patient")
+    # Two wounds, two photos in one update (chosen here, not sent: the answers go by API).
+    two, _ = phantom_photo()
+    patient.get_by_label("Choose a photo").set_input_files(
+        [
+            {"name": "heel.jpg", "mimeType": "image/jpeg", "buffer": two},
+            {"name": "toe.jpg", "mimeType": "image/jpeg", "buffer": two},
+        ]
+    )
+    expect(patient.get_by_text("2 photos ready to send")).to_be_visible()
+    screenshot(patient, "patient-photos")
 
     physician.goto(f"/cases/{case_id}")
     expect(physician.get_by_test_id("message").first).to_be_visible()

@@ -132,4 +132,69 @@ describe('PatientPage', () => {
     expect(host.textContent).toContain('Envoyer à mon équipe soignante');
     click('English');
   });
+
+  it('sends several photos, each once under its own UUID, then the answers', async () => {
+    URL.createObjectURL = vi.fn(() => 'blob:preview');
+    URL.revokeObjectURL = vi.fn();
+    const uploads: string[] = [];
+    class FakeXhr {
+      status = 201;
+      statusText = 'Created';
+      responseText = '{"id": 1}';
+      upload: { onprogress?: (e: { lengthComputable: boolean; loaded: number; total: number }) => void } = {};
+      onload?: () => void;
+      onerror?: () => void;
+      withCredentials = false;
+      open() {}
+      setRequestHeader() {}
+      send(form: FormData) {
+        uploads.push(String(form.get('client_uuid')));
+        setTimeout(() => {
+          this.upload.onprogress?.({ lengthComputable: true, loaded: 1, total: 2 });
+          this.onload?.();
+        }, 0);
+      }
+    }
+    vi.stubGlobal('XMLHttpRequest', FakeXhr);
+    const answers: unknown[] = [];
+    vi.stubGlobal(
+      'fetch',
+      vi.fn(async (url: string, init?: RequestInit) => {
+        if (url === '/api/p/tok/responses') {
+          answers.push(JSON.parse(String(init?.body)).answers);
+          return json({ id: 1, submitted_at: '2026-01-01T00:00:00Z' }, 201);
+        }
+        return json(page);
+      }),
+    );
+    await render();
+    const choose = () => host.querySelector('input[type=file][multiple]') as HTMLInputElement;
+    const pick = (count: number) => {
+      const files = Array.from({ length: count }, (_, i) => new File(['x'], `wound-${i}.jpg`, { type: 'image/jpeg' }));
+      Object.defineProperty(choose(), 'files', { value: files, configurable: true });
+      act(() => choose().dispatchEvent(new Event('change', { bubbles: true })));
+    };
+
+    pick(2);
+    expect(host.textContent).toContain('2 photos ready to send');
+    expect(host.querySelectorAll('.pt-preview img')).toHaveLength(2);
+    pick(3); // one too many: four are kept, and the page says why
+    expect(host.querySelectorAll('.pt-preview img')).toHaveLength(4);
+    expect(host.textContent).toContain('That is 4 photos, the most one update can carry');
+    expect(choose()).toBeNull();
+    act(() => (host.querySelector('[aria-label="Remove photo 4"]') as HTMLButtonElement).click());
+    expect(host.textContent).toContain('3 photos ready to send');
+
+    click('5');
+    click('No');
+    click('Send to my care team');
+    await act(async () => {
+      await new Promise((r) => setTimeout(r, 20));
+    });
+
+    expect(host.textContent).toContain('Your care team has received your answers and your 3 photos');
+    expect(uploads).toHaveLength(3);
+    expect(new Set(uploads).size).toBe(3);
+    expect(answers).toEqual([{ pain: 5, fever: false }]);
+  });
 });

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useId, useMemo, useRef, useState, type ChangeEvent } from 'react';
+import { useCallback, useEffect, useId, useRef, useState, type ChangeEvent } from 'react';
 import { api, upload } from '../../api';
 import { LANGS, LANG_NAMES, useLang, useT, type Lang } from '../../i18n';
 import {
@@ -13,7 +13,7 @@ import {
   type FormTemplate,
   type Question,
 } from '../forms/schema';
-import { checkPhoto, classifyError, initialLang, submitUpdate, type Failure, type PendingIds, type Step } from './flow';
+import { checkPhoto, classifyError, initialLang, MAX_PHOTOS, submitUpdate, type Failure, type PendingPhoto, type Step } from './flow';
 import { messages } from './messages';
 import './patient.css';
 
@@ -26,8 +26,9 @@ interface PatientPageData {
 type Key = keyof (typeof messages)['en'];
 type T = (key: Key, vars?: Record<string, string | number>) => string;
 
-function freshIds(): PendingIds {
-  return { photo: newClientUuid(), answers: newClientUuid(), photoDone: false };
+/** A photo chosen for the update, with its preview. */
+interface ChosenPhoto extends PendingPhoto {
+  url: string;
 }
 
 /** The patient's page from a link: no account, the token in the address is the credential. */
@@ -37,7 +38,7 @@ export default function PatientPage({ token }: { token: string }) {
   const [page, setPage] = useState<PatientPageData | null>(null);
   const [failure, setFailure] = useState<Failure | null>(null);
   const [loading, setLoading] = useState(true);
-  const [done, setDone] = useState<{ withPhoto: boolean } | null>(null);
+  const [done, setDone] = useState<{ photos: number } | null>(null);
 
   const load = useCallback(() => {
     setLoading(true);
@@ -95,7 +96,11 @@ export default function PatientPage({ token }: { token: string }) {
         <h2 tabIndex={-1} ref={(el) => el?.focus()}>
           {t('doneTitle')}
         </h2>
-        <p>{t('doneText', { photo: done.withPhoto ? t('donePhoto') : '' })}</p>
+        <p>
+          {t('doneText', {
+            photo: done.photos === 0 ? '' : done.photos === 1 ? t('donePhoto') : t('donePhotos', { count: done.photos }),
+          })}
+        </p>
         <p className="pt-urgent">{t('doneUrgent')}</p>
         <button type="button" className="pt-button pt-button--secondary" onClick={() => setDone(null)}>
           {t('sendAgain')}
@@ -109,7 +114,7 @@ export default function PatientPage({ token }: { token: string }) {
         page={page}
         lang={lang}
         t={t}
-        onDone={(withPhoto) => setDone({ withPhoto })}
+        onDone={(photos) => setDone({ photos })}
         onFatal={(f) => {
           setFailure(f);
           setPage(null);
@@ -190,7 +195,7 @@ interface FormProps {
   page: PatientPageData;
   lang: Lang;
   t: T;
-  onDone: (withPhoto: boolean) => void;
+  onDone: (photos: number) => void;
   onFatal: (failure: Failure) => void;
 }
 
@@ -198,13 +203,15 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
   const schema = page.questionnaire.schema;
   const [answers, setAnswers] = useState<Answers>({});
   const [problems, setProblems] = useState<Record<string, AnswerProblem | 'server'>>({});
-  const [photo, setPhoto] = useState<File | null>(null);
+  const [photos, setPhotos] = useState<ChosenPhoto[]>([]);
   const [photoError, setPhotoError] = useState<string | null>(null);
   const [step, setStep] = useState<Step | null>(null);
   const [sendError, setSendError] = useState<string | null>(null);
-  const ids = useRef<PendingIds>(freshIds());
-  const preview = useMemo(() => (photo ? URL.createObjectURL(photo) : null), [photo]);
-  useEffect(() => () => (preview ? URL.revokeObjectURL(preview) : undefined), [preview]);
+  // The answers' UUID, kept across retries until the server confirmed them.
+  const answersUuid = useRef(newClientUuid());
+  const shown = useRef<ChosenPhoto[]>([]);
+  shown.current = photos;
+  useEffect(() => () => shown.current.forEach((p) => URL.revokeObjectURL(p.url)), []);
 
   function setAnswer(id: string, value: AnswerValue) {
     setAnswers((a) => ({ ...a, [id]: value }));
@@ -215,19 +222,35 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
     if (Object.keys(next).length === 0 && sendError === t('missingSome')) setSendError(null);
   }
 
-  function pickPhoto(e: ChangeEvent<HTMLInputElement>) {
-    const file = e.target.files?.[0];
+  function pickPhotos(e: ChangeEvent<HTMLInputElement>) {
+    const files = [...(e.target.files ?? [])];
     e.target.value = '';
-    if (!file) return;
-    const check = checkPhoto(file);
-    if (check !== 'ok') {
-      setPhotoError(t(check === 'type' ? 'photoNotImage' : 'photoTooLarge'));
-      return;
+    if (!files.length) return;
+    const added: ChosenPhoto[] = [];
+    let problem: string | null = null;
+    for (const file of files) {
+      const check = checkPhoto(file);
+      if (check !== 'ok') {
+        problem = t(check === 'type' ? 'photoNotImage' : 'photoTooLarge');
+        continue;
+      }
+      if (photos.length + added.length >= MAX_PHOTOS) {
+        problem = t('photoLimit', { max: MAX_PHOTOS });
+        break;
+      }
+      // Each photo is its own upload, with its own UUID.
+      added.push({ blob: file, filename: file.name || 'wound.jpg', clientUuid: newClientUuid(), done: false, url: URL.createObjectURL(file) });
     }
+    setPhotoError(problem);
+    if (added.length) setPhotos((chosen) => [...chosen, ...added]);
+  }
+
+  function removePhoto(index: number) {
+    setPhotos((chosen) => {
+      URL.revokeObjectURL(chosen[index].url);
+      return chosen.filter((_, i) => i !== index);
+    });
     setPhotoError(null);
-    setPhoto(file);
-    // A different photo is a different upload.
-    ids.current = { ...ids.current, photo: newClientUuid(), photoDone: false };
   }
 
   async function send() {
@@ -256,16 +279,16 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
           },
           postAnswers: (clean, clientUuid) => api('POST', `p/${enc}/responses`, { client_uuid: clientUuid, answers: clean }),
         },
-        ids.current,
-        photo ? { blob: photo, filename: photo.name || 'wound.jpg' } : null,
-        cleanAnswers(schema, answers),
+        photos,
+        { values: cleanAnswers(schema, answers), clientUuid: answersUuid.current },
         setStep,
       );
-      const withPhoto = !!photo;
-      ids.current = freshIds();
+      const count = photos.length;
+      photos.forEach((p) => URL.revokeObjectURL(p.url));
+      answersUuid.current = newClientUuid();
       setAnswers({});
-      setPhoto(null);
-      onDone(withPhoto);
+      setPhotos([]);
+      onDone(count);
     } catch (e) {
       const f = classifyError(e);
       if (f.kind === 'invalid') {
@@ -291,6 +314,15 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
 
   const sending = step !== null;
   const pct = step?.step === 'photo' ? Math.round(step.fraction * 100) : 100;
+  // The bar covers every photo; the words say which one.
+  const overall = step?.step === 'photo' ? Math.round(((step.index + step.fraction) / step.count) * 100) : 100;
+  const progressText =
+    step?.step !== 'photo'
+      ? t('sendingAnswers')
+      : step.count > 1
+        ? t('sendingPhotoN', { n: step.index + 1, count: step.count, pct })
+        : t('sendingPhoto', { pct });
+  const full = photos.length >= MAX_PHOTOS;
 
   return (
     <form
@@ -308,39 +340,50 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
       <section className="pt-card" aria-labelledby="pt-photo-title">
         <h2 id="pt-photo-title">{t('photoTitle')}</h2>
         <p className="pt-help">{t('photoHelp')}</p>
-        {preview && (
-          <figure className="pt-preview">
-            <img src={preview} alt={t('photoPreview')} />
-            <figcaption>{t('photoChosen')}</figcaption>
-          </figure>
+        <p className="pt-help">{t('photoMany', { max: MAX_PHOTOS })}</p>
+        {photos.length > 0 && (
+          <div className="pt-previews">
+            {photos.map((p, i) => (
+              <figure className="pt-preview" key={p.clientUuid}>
+                <img src={p.url} alt={t('photoPreviewN', { n: i + 1 })} />
+                <button
+                  type="button"
+                  className="pt-button pt-button--link"
+                  onClick={() => removePhoto(i)}
+                  disabled={sending}
+                  aria-label={t('removePhotoN', { n: i + 1 })}
+                >
+                  {t('remove')}
+                </button>
+              </figure>
+            ))}
+            <p className="pt-previews__count">{photos.length === 1 ? t('photoChosen') : t('photosChosen', { count: photos.length })}</p>
+          </div>
         )}
-        <div className="pt-photo-buttons">
-          <label className="pt-button pt-file">
-            <input type="file" accept="image/*" capture="environment" onChange={pickPhoto} disabled={sending} />
-            <svg className="pt-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
-              <path
-                d="M9 4 7.2 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.2L15 4H9Zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9Zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5Z"
-                fill="currentColor"
-              />
-            </svg>
-            {photo ? t('changePhoto') : t('takePhoto')}
-          </label>
-          <label className="pt-button pt-button--secondary pt-file">
-            <input type="file" accept="image/*" onChange={pickPhoto} disabled={sending} />
-            {t('choosePhoto')}
-          </label>
-          {photo && (
-            <button type="button" className="pt-button pt-button--link" onClick={() => setPhoto(null)} disabled={sending}>
-              {t('removePhoto')}
-            </button>
-          )}
-        </div>
+        {!full && (
+          <div className="pt-photo-buttons">
+            <label className="pt-button pt-file">
+              <input type="file" accept="image/*" capture="environment" onChange={pickPhotos} disabled={sending} />
+              <svg className="pt-icon" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+                <path
+                  d="M9 4 7.2 6H4a2 2 0 0 0-2 2v10a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V8a2 2 0 0 0-2-2h-3.2L15 4H9Zm3 4.5a4.5 4.5 0 1 1 0 9 4.5 4.5 0 0 1 0-9Zm0 2a2.5 2.5 0 1 0 0 5 2.5 2.5 0 0 0 0-5Z"
+                  fill="currentColor"
+                />
+              </svg>
+              {photos.length ? t('changePhoto') : t('takePhoto')}
+            </label>
+            <label className="pt-button pt-button--secondary pt-file">
+              <input type="file" accept="image/*" multiple onChange={pickPhotos} disabled={sending} />
+              {t('choosePhoto')}
+            </label>
+          </div>
+        )}
         {photoError && (
           <p className="pt-error" role="alert">
             {photoError}
           </p>
         )}
-        {!photo && <p className="pt-help">{t('photoOptional')}</p>}
+        {photos.length === 0 && <p className="pt-help">{t('photoOptional')}</p>}
       </section>
 
       <section className="pt-card" aria-labelledby="pt-questions-title">
@@ -367,8 +410,8 @@ function UpdateForm({ token, page, lang, t, onDone, onFatal }: FormProps) {
         )}
         {sending && (
           <div className="pt-progress" role="status" aria-live="polite">
-            <span>{step?.step === 'photo' ? t('sendingPhoto', { pct }) : t('sendingAnswers')}</span>
-            <progress max={100} value={pct} />
+            <span>{progressText}</span>
+            <progress max={100} value={overall} />
           </div>
         )}
         <button type="submit" className="pt-button pt-button--primary" disabled={sending} aria-busy={sending}>

@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { checkPhoto, classifyError, initialLang, submitUpdate, type PendingIds } from './flow';
+import { checkPhoto, classifyError, initialLang, submitUpdate, type PendingPhoto } from './flow';
 
 describe('classifyError', () => {
   it('names the pages of the API error codes', () => {
@@ -19,31 +19,43 @@ describe('classifyError', () => {
 });
 
 describe('submitUpdate', () => {
-  it('sends the photo once, then the answers, keeping the UUIDs across a retry', async () => {
-    const uploadPhoto = vi.fn(async (_b: Blob, _n: string, _u: string, onProgress: (f: number) => void) => {
+  it('sends each photo once, then the answers, keeping the UUIDs across a retry', async () => {
+    let failSecond = true;
+    const uploadPhoto = vi.fn(async (_b: Blob, _n: string, uuid: string, onProgress: (f: number) => void) => {
       onProgress(0.5);
+      if (uuid === 'p-2' && failSecond) throw { status: 0, code: 'network_error' };
       onProgress(1);
     });
-    let fail = true;
+    let failAnswers = true;
     const postAnswers = vi.fn(async () => {
-      if (fail) throw { status: 0, code: 'network_error' };
+      if (failAnswers) throw { status: 0, code: 'network_error' };
     });
-    const ids: PendingIds = { photo: 'p-1', answers: 'a-1', photoDone: false };
+    const photos: PendingPhoto[] = [
+      { blob: new Blob(['a']), filename: 'heel.jpg', clientUuid: 'p-1', done: false },
+      { blob: new Blob(['b']), filename: 'toe.jpg', clientUuid: 'p-2', done: false },
+    ];
+    const answers = { values: { pain: 1 }, clientUuid: 'a-1' };
     const steps: unknown[] = [];
-    const photo = { blob: new Blob(['x']), filename: 'wound.jpg' };
-    await expect(submitUpdate({ uploadPhoto, postAnswers }, ids, photo, { pain: 1 }, (s) => steps.push(s))).rejects.toBeTruthy();
-    fail = false;
-    await submitUpdate({ uploadPhoto, postAnswers }, ids, photo, { pain: 1 }, (s) => steps.push(s));
-    expect(uploadPhoto).toHaveBeenCalledTimes(1);
-    expect(uploadPhoto.mock.calls[0][2]).toBe('p-1');
+    const deps = { uploadPhoto, postAnswers };
+
+    await expect(submitUpdate(deps, photos, answers, (s) => steps.push(s))).rejects.toBeTruthy();
+    expect(photos.map((p) => p.done)).toEqual([true, false]);
+    expect(postAnswers).not.toHaveBeenCalled();
+    failSecond = false;
+    await expect(submitUpdate(deps, photos, answers, (s) => steps.push(s))).rejects.toBeTruthy();
+    failAnswers = false;
+    await submitUpdate(deps, photos, answers, (s) => steps.push(s));
+
+    expect(uploadPhoto.mock.calls.map((c) => c[2])).toEqual(['p-1', 'p-2', 'p-2']);
     expect(postAnswers.mock.calls.map((c) => (c as unknown[])[1])).toEqual(['a-1', 'a-1']);
-    expect(steps[0]).toEqual({ step: 'photo', fraction: 0 });
-    expect(steps).toContainEqual({ step: 'photo', fraction: 0.5 });
+    expect(steps[0]).toEqual({ step: 'photo', index: 0, count: 2, fraction: 0 });
+    expect(steps).toContainEqual({ step: 'photo', index: 1, count: 2, fraction: 0.5 });
+    expect(steps.at(-1)).toEqual({ step: 'answers' });
   });
   it('sends the answers alone without a photo', async () => {
     const uploadPhoto = vi.fn();
     const postAnswers = vi.fn(async () => undefined);
-    await submitUpdate({ uploadPhoto, postAnswers }, { photo: 'p', answers: 'a', photoDone: false }, null, {}, () => {});
+    await submitUpdate({ uploadPhoto, postAnswers }, [], { values: {}, clientUuid: 'a' }, () => {});
     expect(uploadPhoto).not.toHaveBeenCalled();
     expect(postAnswers).toHaveBeenCalledOnce();
   });

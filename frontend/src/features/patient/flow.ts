@@ -1,6 +1,7 @@
 /**
- * The patient's submission: an optional photo, then the answers, each with a client UUID kept
- * until the server confirmed it, so that a retry after an unknown outcome is stored once.
+ * The patient's submission: up to MAX_PHOTOS photos (none is fine), then the answers, each with
+ * a client UUID kept until the server confirmed it, so that a retry after an unknown outcome is
+ * stored once.
  * Pure of React; the API functions are passed in.
  */
 
@@ -52,11 +53,16 @@ export function classifyError(error: unknown): Failure {
   return { kind: 'other', message: e.message ?? String(error) };
 }
 
-/** The UUIDs of one update (photo and answers), kept across retries until both are stored. */
-export interface PendingIds {
-  photo: string;
-  answers: string;
-  photoDone: boolean;
+/** How many photos one update may carry (one of each wound, or several angles). */
+export const MAX_PHOTOS = 4;
+
+/** A photo of the update, with the UUID it is sent under (kept across retries). */
+export interface PendingPhoto {
+  blob: Blob;
+  filename: string;
+  clientUuid: string;
+  /** Stored by the server: a retry does not send it again. */
+  done: boolean;
 }
 
 export interface SubmitDeps {
@@ -64,26 +70,31 @@ export interface SubmitDeps {
   postAnswers: (answers: Record<string, unknown>, clientUuid: string) => Promise<unknown>;
 }
 
-export type Step = { step: 'photo'; fraction: number } | { step: 'answers' };
+/** What is being sent: photo `index` (from 0) of `count`, or the answers. */
+export type Step = { step: 'photo'; index: number; count: number; fraction: number } | { step: 'answers' };
 
 /**
- * Send the update. `ids` is mutated (`photoDone`) so that a retry after a failure while sending
- * the answers does not send the photo again (it would be idempotent anyway).
+ * Send the update: the photos one after the other, then the answers. Each photo's `done` is set
+ * once stored, so that a retry after a failure sends only what was not stored yet (a photo
+ * sent again would be recognised by its UUID anyway).
  */
 export async function submitUpdate(
   deps: SubmitDeps,
-  ids: PendingIds,
-  photo: { blob: Blob; filename: string } | null,
-  answers: Record<string, unknown>,
+  photos: PendingPhoto[],
+  answers: { values: Record<string, unknown>; clientUuid: string },
   onStep: (s: Step) => void,
 ): Promise<void> {
-  if (photo && !ids.photoDone) {
-    onStep({ step: 'photo', fraction: 0 });
-    await deps.uploadPhoto(photo.blob, photo.filename, ids.photo, (f) => onStep({ step: 'photo', fraction: f }));
-    ids.photoDone = true;
+  const count = photos.length;
+  for (const [index, photo] of photos.entries()) {
+    if (photo.done) continue;
+    onStep({ step: 'photo', index, count, fraction: 0 });
+    await deps.uploadPhoto(photo.blob, photo.filename, photo.clientUuid, (fraction) =>
+      onStep({ step: 'photo', index, count, fraction }),
+    );
+    photo.done = true;
   }
   onStep({ step: 'answers' });
-  await deps.postAnswers(answers, ids.answers);
+  await deps.postAnswers(answers.values, answers.clientUuid);
 }
 
 /** Accepts a file as a photo to send (type and size checked before uploading). */
