@@ -51,7 +51,8 @@ class Segmenter:
 
     `threads` sets onnxruntime's intra-op threads (None: onnxruntime's default, all cores).
     `coarse_side` is the long side of the whole-photo pass, `refine` enables the crop pass,
-    `flip` averages the prediction with that of the mirrored input (test-time augmentation).
+    `flip` averages the prediction with that of the mirrored input (test-time augmentation; on
+    by default: chosen on the tuning split, see vision/models/MODEL_CARD.md).
     """
 
     version: str
@@ -63,7 +64,7 @@ class Segmenter:
         *,
         coarse_side: int = 384,
         refine: bool = True,
-        flip: bool = False,
+        flip: bool = True,
         crop_margin: float = 2.5,
         max_crops: int = 3,
     ) -> None:

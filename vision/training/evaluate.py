@@ -97,7 +97,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--coarse-side", type=int, default=None)
     ap.add_argument("--no-refine", action="store_true")
-    ap.add_argument("--flip", action="store_true", help="test-time flip augmentation")
+    ap.add_argument(
+        "--no-flip", action="store_true", help="without test-time flip (on by default)"
+    )
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--raw", action="store_true", help="threshold only, no post-processing")
     ap.add_argument("--zoom-out", type=int, default=0, help="embed each photo k-fold smaller")
@@ -107,7 +109,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--json", type=Path, help="write the summary here")
     args = ap.parse_args(argv)
 
-    kwargs: dict[str, object] = {"refine": not args.no_refine, "flip": args.flip}
+    kwargs: dict[str, object] = {"refine": not args.no_refine, "flip": not args.no_flip}
     if args.coarse_side:
         kwargs["coarse_side"] = args.coarse_side
     seg = Segmenter(args.model, threads=args.threads, **kwargs)  # type: ignore[arg-type]

@@ -19,7 +19,7 @@ import torch
 
 from vision.training.model import ModelConfig, WoundUNet
 
-VERSION = "wound-seg-1.0"
+VERSION = "wound-seg-1.1"
 
 
 class WithSigmoid(torch.nn.Module):
