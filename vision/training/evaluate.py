@@ -97,9 +97,7 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--coarse-side", type=int, default=None)
     ap.add_argument("--no-refine", action="store_true")
-    ap.add_argument(
-        "--no-flip", action="store_true", help="without test-time flip (on by default)"
-    )
+    ap.add_argument("--no-flip", action="store_true", help="without test-time flip (on by default)")
     ap.add_argument("--threshold", type=float, default=0.5)
     ap.add_argument("--raw", action="store_true", help="threshold only, no post-processing")
     ap.add_argument("--zoom-out", type=int, default=0, help="embed each photo k-fold smaller")
