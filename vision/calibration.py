@@ -29,7 +29,7 @@ import numpy.typing as npt
 from vision import errors
 from vision.colour import SRGB_TO_LINEAR_LUT, ColourCorrection, fit_correction, srgb_to_linear
 from vision.errors import VisionError
-from vision.pyramid import Pyramid
+from vision.pyramid import Pyramid, halve
 from vision.sticker import STICKER, StickerLayout, aruco_dictionary, marker_cells
 
 FloatArray = npt.NDArray[np.float64]
@@ -262,11 +262,6 @@ def _detect(gray: npt.NDArray[np.uint8], layout: StickerLayout) -> dict[int, Flo
     return found
 
 
-def _halve(gray: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-    h, w = gray.shape[:2]
-    return np.asarray(cv2.resize(gray, (w // 2, h // 2), interpolation=cv2.INTER_AREA), np.uint8)
-
-
 def _find_markers(
     pyramid: Pyramid, work_max_side: int, layout: StickerLayout
 ) -> tuple[dict[int, FloatArray], BgrImage, npt.NDArray[np.uint8], float]:
@@ -279,7 +274,7 @@ def _find_markers(
     """
     small, s = _working_copy(pyramid, work_max_side)
     gray = np.asarray(cv2.cvtColor(small, cv2.COLOR_BGR2GRAY), dtype=np.uint8)
-    half = _halve(gray) if min(gray.shape[:2]) >= 64 else None
+    half = halve(gray) if min(gray.shape[:2]) >= 64 else None
     attempts: list[tuple[float, npt.NDArray[np.uint8] | None]] = []
     if half is not None and max(gray.shape[:2]) >= 1.25 * work_max_side:
         attempts.append((s / 2, half))

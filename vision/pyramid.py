@@ -16,6 +16,12 @@ import numpy.typing as npt
 BgrImage = npt.NDArray[np.uint8]
 
 
+def halve(image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """``image`` (colour or grey) halved with 2 x 2 averages, sides floored."""
+    h, w = image.shape[:2]
+    return np.asarray(cv2.resize(image, (w // 2, h // 2), interpolation=cv2.INTER_AREA), np.uint8)
+
+
 class Pyramid:
     """Level 0 is the photo; level n+1 is level n halved (2 x 2 averages, sides floored).
 
@@ -41,8 +47,7 @@ class Pyramid:
             h, w = top.shape[:2]
             if min(h, w) < 2:
                 raise ValueError(f"a {w} x {h} image cannot be halved again")
-            halved = cv2.resize(top, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
-            self._levels.append(np.asarray(halved, dtype=np.uint8))
+            self._levels.append(halve(top))
         return self._levels[n]
 
     def long_side(self, n: int) -> int:
