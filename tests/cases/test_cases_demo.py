@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 from io import StringIO
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -21,21 +20,9 @@ from coordination.crypto import photo_storage
 from coordination.models import RoomEvent
 from notifications.models import Notification
 from rooms.models import Membership, Message, RoomTeam
+from tests.cases.test_photos_api import _photo_storage
 
-
-@pytest.fixture(autouse=True)
-def _photo_storage(settings: Any, tmp_path: Path) -> None:
-    """The demo's photos in a folder of the test's own."""
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "photos": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path / "photos")},
-        },
-    }
-    from django.core.files.storage import storages
-
-    storages._storages.pop("photos", None)  # type: ignore[attr-defined]
+__all__ = ["_photo_storage"]  # the demo's photos in a folder of the test's own
 
 
 def physician_of(case: Case) -> User:
